@@ -1,0 +1,24 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import User
+from django.db.models import Count
+from django.urls import reverse
+from django.utils.html import format_html
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class EncoreUserAdmin(UserAdmin):
+    """Users with one-click links to what they rated and did."""
+
+    list_display = ["username", "email", "is_staff", "date_joined", "last_login", "history"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n_ratings=Count("ratings", distinct=True))
+
+    @admin.display(description="history", ordering="n_ratings")
+    def history(self, user):
+        ratings = reverse("admin:catalog_rating_changelist") + f"?user__id__exact={user.pk}"
+        events = reverse("admin:catalog_interaction_changelist") + f"?user__id__exact={user.pk}"
+        return format_html('<a href="{}">{} ratings</a> · <a href="{}">events</a>', ratings, user.n_ratings, events)

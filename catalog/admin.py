@@ -1,0 +1,89 @@
+from django.contrib import admin
+from django.db.models import Count
+from django.urls import reverse
+from django.utils.html import format_html
+
+from catalog.models import Genre, Interaction, Item, ItemTag, Rating, Tag
+
+
+@admin.register(Genre)
+class GenreAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "item_count"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n_items=Count("items"))
+
+    @admin.display(ordering="n_items", description="items")
+    def item_count(self, genre):
+        return genre.n_items
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ["name"]
+    search_fields = ["name"]
+
+
+class ItemTagInline(admin.TabularInline):
+    model = ItemTag
+    autocomplete_fields = ["tag"]
+    extra = 0
+
+
+@admin.register(Item)
+class ItemAdmin(admin.ModelAdmin):
+    list_display = ["title", "year", "kind", "genre_list", "rating_count", "rating_avg", "is_active", "ratings_link"]
+    list_filter = ["kind", "is_active", "genres", "source"]
+    search_fields = ["title", "source_id", "=id"]
+    list_editable = ["is_active"]
+    filter_horizontal = ["genres"]
+    readonly_fields = ["rating_count", "rating_avg", "created_at", "updated_at"]
+    inlines = [ItemTagInline]
+    actions = ["hide_items", "show_items"]
+    list_per_page = 50
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("genres")
+
+    @admin.display(description="genres")
+    def genre_list(self, item):
+        return ", ".join(g.name for g in item.genres.all())
+
+    @admin.display(description="")
+    def ratings_link(self, item):
+        url = reverse("admin:catalog_rating_changelist") + f"?item__id__exact={item.pk}"
+        return format_html('<a href="{}">ratings</a>', url)
+
+    @admin.action(description="Hide selected items everywhere")
+    def hide_items(self, request, queryset):
+        self.message_user(request, f"{queryset.update(is_active=False)} items hidden.")
+
+    @admin.action(description="Show selected items again")
+    def show_items(self, request, queryset):
+        self.message_user(request, f"{queryset.update(is_active=True)} items shown.")
+
+
+@admin.register(Rating)
+class RatingAdmin(admin.ModelAdmin):
+    list_display = ["user", "item", "value", "updated_at"]
+    list_filter = ["value"]
+    search_fields = ["user__username", "item__title"]
+    autocomplete_fields = ["item"]
+    raw_id_fields = ["user"]
+    list_select_related = ["user", "item"]
+    date_hierarchy = "updated_at"
+    show_full_result_count = False
+
+
+@admin.register(Interaction)
+class InteractionAdmin(admin.ModelAdmin):
+    list_display = ["user", "kind", "item", "value", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["user__username", "item__title"]
+    autocomplete_fields = ["item"]
+    raw_id_fields = ["user"]
+    list_select_related = ["user", "item"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
