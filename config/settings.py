@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "axes",
+    "core",
     "catalog",
     "accounts",
     "recommendations",
@@ -96,6 +97,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+    # A file, not memory, so worker processes started by the tests see the same data.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", envint("CONN_MAX_AGE", 60, minimum=0))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -218,9 +221,13 @@ ENCORE_MODEL_ALGORITHM = envchoice(
 ENCORE_RETRAIN_MINUTES = envint("ENCORE_RETRAIN_MINUTES", 60, minimum=1)
 ENCORE_QUALITY_TOLERANCE = envfloat("ENCORE_QUALITY_TOLERANCE", 0.05)
 ENCORE_KEEP_VERSIONS = envint("ENCORE_KEEP_VERSIONS", 5, minimum=1)
+ENCORE_TRENDING_HALF_LIFE_DAYS = envfloat("ENCORE_TRENDING_HALF_LIFE_DAYS", 7.0)
 ENCORE_DEMO_DATA = BASE_DIR / "data" / "ml-latest-small"
 # Password of the demo accounts created by the MovieLens import (demo1 ... demo610).
 ENCORE_DEMO_PASSWORD = envstr("ENCORE_DEMO_PASSWORD", "encore-demo")
+# The staff account `manage.py bootstrap` creates; the password is generated and printed once when unset.
+ENCORE_ADMIN_USERNAME = envstr("ENCORE_ADMIN_USERNAME", "admin")
+ENCORE_ADMIN_PASSWORD = envstr("ENCORE_ADMIN_PASSWORD")
 
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {

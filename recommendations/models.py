@@ -53,3 +53,17 @@ class ModelVersion(models.Model):
     @property
     def ndcg(self) -> float | None:
         return self.metrics.get("ndcg@10")
+
+
+class TrendingScore(models.Model):
+    """Time-decayed popularity per item, recomputed periodically by a Celery task."""
+
+    item = models.OneToOneField("catalog.Item", on_delete=models.CASCADE, related_name="trending")
+    score = models.FloatField(db_index=True)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-score"]
+
+    def __str__(self) -> str:
+        return f"{self.item_id}: {self.score:.3f}"

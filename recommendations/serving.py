@@ -194,3 +194,19 @@ def popular_for_user(*, user, limit: int = 20, item_filter: Q | None = None) -> 
         seen |= set(Interaction.objects.filter(user=user).values_list("item_id", flat=True))
     items = popular_items(limit=limit, item_filter=item_filter, exclude_pks=seen)
     return [Recommendation(item, float(item.rating_count), "Popular with everyone") for item in items]
+
+
+def similar_items_for(*, item: Item, limit: int = 12) -> list[Item]:
+    """Items most like `item` under the active model; same-genre favourites without one."""
+    loaded = active_model.get()
+    col = loaded.position.get(item.pk, -1) if loaded else -1
+    if col >= 0:
+        cols, _ = loaded.model.similar_items(col, limit * 2)
+        pks = [int(loaded.item_ids[c]) for c in cols.tolist() if c >= 0]
+        found = Item.objects.active().in_bulk(pks)
+        similar = [found[pk] for pk in pks if pk in found][:limit]
+        if similar:
+            return similar
+    genres = item.genres.values_list("pk", flat=True)
+    queryset = Item.objects.active().filter(genres__in=genres).exclude(pk=item.pk).distinct()
+    return list(queryset.order_by("-rating_count", "pk")[:limit])

@@ -1,0 +1,47 @@
+import secrets
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from catalog.importers import import_movielens
+from catalog.models import Item
+
+
+class Command(BaseCommand):
+    help = "Prepare a database to serve: migrate, load the demo catalog once, create the staff account."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--no-demo", action="store_true", help="Do not load the demo catalog")
+
+    def handle(self, *args, no_demo: bool, **options):
+        call_command("migrate", interactive=False, verbosity=0)
+        self.stdout.write("Database is up to date.")
+        if not no_demo:
+            self._load_demo_catalog()
+        self._ensure_staff_account()
+
+    def _load_demo_catalog(self):
+        if Item.objects.filter(source="movielens").exists():
+            self.stdout.write("Demo catalog already loaded.")
+            return
+        self.stdout.write(f"Loading the demo catalog from {settings.ENCORE_DEMO_DATA} …")
+        report = import_movielens(settings.ENCORE_DEMO_DATA, progress=lambda m: self.stdout.write(f"  {m}"))
+        for line in report.summary_lines():
+            self.stdout.write(f"  {line}")
+        self.stdout.write(
+            f"Demo users demo1 … demo610 can log in with the password {settings.ENCORE_DEMO_PASSWORD!r}."
+        )
+
+    def _ensure_staff_account(self):
+        User = get_user_model()
+        username = settings.ENCORE_ADMIN_USERNAME
+        if User.objects.filter(username=username).exists():
+            self.stdout.write(f"Staff account {username!r} exists.")
+            return
+        password = settings.ENCORE_ADMIN_PASSWORD or secrets.token_urlsafe(12)
+        User.objects.create_superuser(username=username, email="", password=password)
+        shown = password if not settings.ENCORE_ADMIN_PASSWORD else "(from ENCORE_ADMIN_PASSWORD)"
+        self.stdout.write(self.style.SUCCESS(f"Created staff account {username!r} with password {shown}"))
+        self.stdout.write("This password is shown once; change it in the admin.")

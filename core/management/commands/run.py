@@ -1,0 +1,73 @@
+"""Run the whole platform in one terminal: web server, Celery worker and beat.
+
+Ctrl-C stops every process this command started.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from recommendations.models import ModelVersion
+
+
+class Command(BaseCommand):
+    help = "Bootstrap the database, then serve the site with a Celery worker and beat beside it."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--bind", default=os.environ.get("ENCORE_BIND", "127.0.0.1:8000"))
+        parser.add_argument("--web-workers", type=int, default=2)
+
+    def handle(self, *args, bind: str, web_workers: int, **options):
+        call_command("bootstrap")
+        python = sys.executable
+        worker = [python, "-m", "celery", "-A", "config", "worker", "-B", "-l", "info", "--concurrency", "2"]
+        web = [
+            python, "-m", "gunicorn", "config.wsgi", "--bind", bind, "--workers", str(web_workers),
+            "--threads", "4", "--access-logfile", "-",
+        ]  # fmt: skip
+        processes = [subprocess.Popen(worker), subprocess.Popen(web)]
+        self._train_first_model()
+        self.stdout.write(self.style.SUCCESS(f"Encore is serving on http://{bind}/ — Ctrl-C stops everything."))
+        try:
+            while all(p.poll() is None for p in processes):
+                time.sleep(0.5)
+            self.stderr.write("A process stopped unexpectedly; stopping the others.")
+        except KeyboardInterrupt:
+            self.stdout.write("\nStopping …")
+        finally:
+            _stop(processes)
+
+    def _train_first_model(self):
+        if ModelVersion.objects.active().exists():
+            return
+        from recommendations.tasks import train_model
+
+        result = train_model.delay(ModelVersion.Trigger.BOOTSTRAP)
+        self.stdout.write(f"Training the first model on the Celery worker (task {result.id}) …")
+
+        def report():
+            try:
+                version = ModelVersion.objects.get(pk=result.get(timeout=30 * 60))
+                self.stdout.write(self.style.SUCCESS(f"Model {version} is serving: {version.metrics}"))
+            except Exception as exc:  # noqa: BLE001 - only a message for the terminal
+                self.stderr.write(f"The first training did not finish: {exc}")
+
+        threading.Thread(target=report, daemon=True).start()
+
+
+def _stop(processes):
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for process in processes:
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()

@@ -1,0 +1,18 @@
+import pytest
+
+from recommendations.serving import active_model
+from tests.catalog_builders import tiny_catalog  # noqa: F401 - fixture
+
+
+@pytest.fixture(autouse=True)
+def _fresh_serving_cache():
+    # Each test sees the active model of its own database, not a previous test's.
+    active_model.clear()
+    yield
+    active_model.clear()
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
