@@ -38,3 +38,14 @@ migrations-check: $(VENV)/.dev
 
 clean:
 	rm -rf var/test .pytest_cache
+
+# Import and first-training figures on a throwaway SQLite file and, when reachable, PostgreSQL.
+bench: $(VENV)/.runtime
+	@tmp=$$(mktemp -d) && VAR_DIR=$$tmp $(BIN)/python manage.py bench_import; rm -rf $$tmp
+	@if pg_isready -h 127.0.0.1 -q 2>/dev/null; then \
+		psql -h 127.0.0.1 -U postgres -qc 'DROP DATABASE IF EXISTS encore_bench' && \
+		psql -h 127.0.0.1 -U postgres -qc 'CREATE DATABASE encore_bench' && \
+		tmp=$$(mktemp -d) && VAR_DIR=$$tmp DATABASE_URL=postgres://postgres@127.0.0.1:5432/encore_bench \
+			$(BIN)/python manage.py bench_import; \
+		rm -rf $$tmp; psql -h 127.0.0.1 -U postgres -qc 'DROP DATABASE encore_bench'; \
+	fi

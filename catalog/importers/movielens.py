@@ -53,7 +53,7 @@ def parse_title(raw: str) -> tuple[str, int | None]:
 
 
 def import_movielens(
-    path: Path, *, fmt: str | None = None, batch_size: int = 20_000, progress: Progress | None = None
+    path: Path, *, fmt: str | None = None, batch_size: int = 50_000, progress: Progress | None = None
 ) -> ImportReport:
     path = Path(path)
     fmt = fmt or detect_format(path)

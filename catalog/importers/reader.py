@@ -76,7 +76,7 @@ def read_rows(
                 continue
             if not text.strip():
                 continue
-            if delimiter == ",":
+            if delimiter == "," and '"' in text:
                 try:
                     fields = next(csv.reader([text], strict=True))
                 except csv.Error as exc:

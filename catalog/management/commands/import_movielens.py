@@ -11,7 +11,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("path", type=Path, help="Folder holding movies.csv + ratings.csv, or u.item + u.data")
         parser.add_argument("--format", choices=FORMATS, help="Layout of the folder (detected when omitted)")
-        parser.add_argument("--batch-size", type=int, default=20_000)
+        parser.add_argument("--batch-size", type=int, default=50_000)
         parser.add_argument("--max-errors-shown", type=int, default=50)
 
     def handle(self, *args, path: Path, format: str | None, batch_size: int, max_errors_shown: int, **options):
