@@ -58,9 +58,8 @@ class _ActiveModelCache:
             active = ModelVersion.objects.active().values_list("pk", "artifact").first()
             if active is None:
                 self._loaded = None
-            elif self._loaded is None or self._loaded.version_id != active[0]:
-                if active[0] not in self._failed:
-                    self._loaded = self._load(*active) or self._loaded
+            elif (self._loaded is None or self._loaded.version_id != active[0]) and active[0] not in self._failed:
+                self._loaded = self._load(*active) or self._loaded
             return self._loaded
 
     def _load(self, version_id: int, artifact_name: str) -> LoadedModel | None:
@@ -170,7 +169,9 @@ def describe_reason(reasons, loaded, history_items, ratings, events) -> tuple[st
         return f"Because you {verb} {top.title}", because
     kinds = {r.kind for r in reasons}
     if "content" in kinds:
-        similar = [history_items.get(int(loaded.item_ids[r.item])) for r in reasons if r.kind == "content" and r.item >= 0]
+        similar = [
+            history_items.get(int(loaded.item_ids[r.item])) for r in reasons if r.kind == "content" and r.item >= 0
+        ]
         similar = [s for s in similar if s is not None]
         if similar:
             return f"Similar to {similar[0].title}, which you liked", similar

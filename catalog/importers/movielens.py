@@ -17,17 +17,36 @@ from django.db import transaction
 
 from catalog.bulk import insert_rows
 from catalog.importers.reader import ImportReport, read_rows
-from catalog.importers.records import ItemRecord, upsert_items, upsert_item_tags
+from catalog.importers.records import ItemRecord, upsert_item_tags, upsert_items
 from catalog.models import RATING_VALUES, Rating
 from catalog.services import item_stats_refresh
 
 FORMATS = ("mlcsv", "ml100k")
-ML100K_GENRES = (
-    "unknown|Action|Adventure|Animation|Children|Comedy|Crime|Documentary|Drama|Fantasy|"
-    "Film-Noir|Horror|Musical|Mystery|Romance|Sci-Fi|Thriller|War|Western"
-).split("|")
+ML100K_GENRES = [
+    "unknown",
+    "Action",
+    "Adventure",
+    "Animation",
+    "Children",
+    "Comedy",
+    "Crime",
+    "Documentary",
+    "Drama",
+    "Fantasy",
+    "Film-Noir",
+    "Horror",
+    "Musical",
+    "Mystery",
+    "Romance",
+    "Sci-Fi",
+    "Thriller",
+    "War",
+    "Western",
+]
 _YEAR = re.compile(r"^(?P<title>.*?)\s*\((?P<year>\d{4})(?:[-–]\d{0,4})?\)\s*$")
-_ARTICLE = re.compile(r"^(?P<rest>.+), (?P<article>The|A|An|Les|La|Le|L'|Il|Die|Der|Das|El|Los|Las)(?P<tail>\s*\(.*\))?$")
+_ARTICLE = re.compile(
+    r"^(?P<rest>.+), (?P<article>The|A|An|Les|La|Le|L'|Il|Die|Der|Das|El|Los|Las)(?P<tail>\s*\(.*\))?$"
+)
 _VALID_RATINGS = frozenset(RATING_VALUES)
 
 Progress = Callable[[str], None]

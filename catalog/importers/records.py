@@ -19,7 +19,9 @@ class ItemRecord(NamedTuple):
 
 def genre_ids(names: set[str]) -> dict[str, int]:
     existing = dict(Genre.objects.filter(name__in=names).values_list("name", "pk"))
-    missing = [Genre(name=n, slug=slugify(n) or f"genre-{len(existing) + i}") for i, n in enumerate(names - set(existing))]
+    missing = [
+        Genre(name=n, slug=slugify(n) or f"genre-{len(existing) + i}") for i, n in enumerate(names - set(existing))
+    ]
     if missing:
         Genre.objects.bulk_create(missing, ignore_conflicts=True)
         existing = dict(Genre.objects.filter(name__in=names).values_list("name", "pk"))

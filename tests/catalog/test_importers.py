@@ -137,7 +137,10 @@ def test_it_reads_the_classic_ml100k_layout(tmp_path):
         ("Usual Suspects, The (1995)", ("The Usual Suspects", 1995)),
         ("Babylon 5", ("Babylon 5", None)),
         ("Fawlty Towers (1975-1979)", ("Fawlty Towers", 1975)),
-        ("City of Lost Children, The (Cité des enfants perdus, La) (1995)", ("The City of Lost Children (Cité des enfants perdus, La)", 1995)),
+        (
+            "City of Lost Children, The (Cité des enfants perdus, La) (1995)",
+            ("The City of Lost Children (Cité des enfants perdus, La)", 1995),
+        ),
     ],
 )
 def test_parse_title(raw, expected):

@@ -18,9 +18,7 @@ class Command(BaseCommand):
         if not path.is_dir():
             raise CommandError(f"{path} is not a folder")
         try:
-            report = import_movielens(
-                path, fmt=format, batch_size=batch_size, progress=lambda m: self.stderr.write(m)
-            )
+            report = import_movielens(path, fmt=format, batch_size=batch_size, progress=lambda m: self.stderr.write(m))
         except (FileNotFoundError, ValueError) as exc:
             raise CommandError(str(exc)) from exc
         for error in report.errors[:max_errors_shown]:
@@ -30,9 +28,8 @@ class Command(BaseCommand):
         for line in report.summary_lines():
             self.stdout.write(line)
         seconds = sum(report.seconds.values())
-        ratings = report.created.get("ratings", 0) + report.updated.get("ratings", 0) + report.unchanged.get(
-            "ratings", 0
+        ratings = (
+            report.created.get("ratings", 0) + report.updated.get("ratings", 0) + report.unchanged.get("ratings", 0)
         )
-        self.stdout.write(
-            self.style.SUCCESS(f"Imported {path} in {seconds:.1f}s ({ratings / max(report.seconds.get('ratings', 0), 1e-9):,.0f} ratings/s)")
-        )
+        rate = ratings / max(report.seconds.get("ratings", 0), 1e-9)
+        self.stdout.write(self.style.SUCCESS(f"Imported {path} in {seconds:.1f}s ({rate:,.0f} ratings/s)"))
