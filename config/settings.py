@@ -6,6 +6,7 @@ Production sets DEBUG=0, SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL and
 CELERY_BROKER_URL. A bad value stops start-up with a message naming it.
 """
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -48,6 +49,7 @@ INSTALLED_APPS = [
     "catalog",
     "accounts",
     "recommendations",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -230,20 +232,55 @@ ENCORE_ADMIN_USERNAME = envstr("ENCORE_ADMIN_USERNAME", "admin")
 ENCORE_ADMIN_PASSWORD = envstr("ENCORE_ADMIN_PASSWORD")
 
 # --- REST framework -------------------------------------------------------------------------
+def _throttle_rate(name: str, default: str) -> str:
+    value = envstr(name, default)
+    if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", value):
+        raise ImproperlyConfigured(f"{name} must look like 600/min (a count per s, min, hour or day), got {value!r}")
+    return value
+
+
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.ApiPagination",
     "PAGE_SIZE": 20,
+    # Closed by default: a new view needs an API key unless it opts out explicitly (see api/urls.py).
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.ReadOrWriteByMethod"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ClientRateThrottle", "api.throttling.IngestionRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        # Per client across all its keys; an ApiClient's own throttle_rate overrides the first.
+        "client": _throttle_rate("API_THROTTLE_RATE", "3000/min"),
+        "client_write": _throttle_rate("API_WRITE_THROTTLE_RATE", "300/min"),
+        "website_user": _throttle_rate("API_WEBSITE_THROTTLE_RATE", "600/min"),
+    },
+    "DEFAULT_RENDERER_CLASSES": ["api.renderers.SafeJSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "api.exceptions.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Encore API",
-    "DESCRIPTION": "Recommendations as a service: catalog, events, recommendations.",
+    "DESCRIPTION": (
+        "Recommendations as a service: send your catalog and your users' events, get personal "
+        "recommendations with reasons. Authenticate with `Authorization: Api-Key <key>`. Errors always "
+        'look like `{"error": {"code", "message", "details"}}`.'
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ItemKindEnum": "catalog.models.Item.Kind",
+        "EventKindEnum": "api.serializers.EVENT_KINDS",
+        "InteractionKindEnum": "catalog.models.Interaction.Kind",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.add_error_responses",
+    ],
 }
 
 # --- Logging ----------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ admin.site.site_title = "Encore admin"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("api/", include("api.urls")),
     path("", include("recommendations.urls")),
 ]
 

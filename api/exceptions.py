@@ -1,0 +1,61 @@
+"""One error shape for every failure: {"error": {"code", "message", "details"}}.
+
+Clients can branch on `code`, show `message` to a developer, and find field
+by field problems in `details`.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+
+def api_exception_handler(exc, context):
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+    response = exception_handler(exc, context)
+    if response is None:
+        return None  # a real bug: let Django log it and answer 500
+    code, message, details = _describe(exc, response)
+    response.data = {"error": {"code": code, "message": message, "details": details}}
+    return response
+
+
+def _describe(exc, response):
+    if isinstance(exc, Http404):
+        return "not_found", "Not found.", None
+    if isinstance(exc, PermissionDenied):
+        return "permission_denied", "You do not have permission to perform this action.", None
+    if isinstance(exc, exceptions.ValidationError):
+        return "invalid", _first_message(exc.detail) or "Invalid input.", exc.detail
+    if isinstance(exc, exceptions.Throttled):
+        return "throttled", str(exc.detail), {"retry_after": exc.wait}
+    if isinstance(exc, exceptions.APIException):
+        codes = exc.get_codes()
+        code = codes if isinstance(codes, str) else exc.default_code
+        detail = exc.detail
+        return code, str(detail) if not isinstance(detail, (dict, list)) else _first_message(detail), None
+    return "error", str(exc), None
+
+
+def _first_message(detail) -> str:
+    """The first human message in a nested DRF error structure, prefixed with its field."""
+    if isinstance(detail, dict):
+        for field, value in detail.items():
+            message = _first_message(value)
+            if message:
+                return message if field == "non_field_errors" else f"{field}: {message}"
+    elif isinstance(detail, list):
+        for value in detail:
+            message = _first_message(value)
+            if message:
+                return message
+    elif detail:
+        return str(detail)
+    return ""
+
+
+def error_response(code: str, message: str, *, status_code=status.HTTP_400_BAD_REQUEST, details=None) -> Response:
+    return Response({"error": {"code": code, "message": message, "details": details}}, status=status_code)

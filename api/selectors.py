@@ -1,0 +1,61 @@
+"""Reads scoped to one client: every API query goes through these, so no view can forget the scope."""
+
+from django.db.models import Q
+from rest_framework.exceptions import NotFound
+
+from api.models import ApiClient, ClientUser
+from catalog.models import Item
+
+CLIENT_SOURCE_PREFIX = "client:"
+MAX_PK = 2**63 - 1  # bigint: larger ids cannot exist and would overflow the database driver
+
+
+def items_visible_q(*, client: ApiClient | None) -> Q:
+    """The shared catalog plus the client's own items; the website (client None) sees the shared catalog."""
+    shared = ~Q(source__startswith=CLIENT_SOURCE_PREFIX)
+    return shared if client is None else shared | Q(source=client.item_source)
+
+
+def items_visible(*, client: ApiClient | None):
+    return Item.objects.active().filter(items_visible_q(client=client))
+
+
+def item_visible_get(*, client: ApiClient | None, pk) -> Item:
+    pk = parse_pk(pk)
+    item = items_visible(client=client).filter(pk=pk).first() if pk else None
+    if item is None:
+        raise NotFound("No such item.")
+    return item
+
+
+def client_user_get(*, client: ApiClient, external_id: str):
+    """The Encore user behind a partner's user id; 404 for anyone else's users."""
+    if not text_is_clean(external_id) or len(external_id) > ClientUser._meta.get_field("external_id").max_length:
+        raise NotFound("No such user.")
+    identity = ClientUser.objects.select_related("user").filter(client=client, external_id=external_id).first()
+    if identity is None:
+        raise NotFound("No such user.")
+    return identity.user
+
+
+def parse_pk(value) -> int | None:
+    try:
+        pk = int(value)
+    except (TypeError, ValueError):
+        return None
+    return pk if 0 < pk <= MAX_PK else None
+
+
+def text_problem(value: str) -> str | None:
+    """Why `value` cannot be stored as text (PostgreSQL refuses NUL and lone surrogates), or None."""
+    if "\x00" in value:
+        return "must not contain NUL characters"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "must be valid Unicode text"
+    return None
+
+
+def text_is_clean(value: str) -> bool:
+    return text_problem(value) is None

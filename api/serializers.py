@@ -1,0 +1,202 @@
+"""Small input and output serializers, one per purpose."""
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from catalog.models import RATING_VALUES, Interaction, Item
+
+EVENT_KINDS = ["rating", *Interaction.Kind.values]
+MAX_BATCH = 10_000
+
+
+class OneOrMany(serializers.Serializer):
+    """Documents a body that is one `row_serializer` object or a list of them (see api.schema)."""
+
+    row_serializer: type[serializers.Serializer]
+
+
+# --- Items -------------------------------------------------------------------------------
+
+
+class ItemSerializer(serializers.ModelSerializer):
+    external_id = serializers.SerializerMethodField(help_text="Your id for the item, null for shared catalog items.")
+    genres = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
+    tags = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
+    creators = serializers.ListField(child=serializers.JSONField(), read_only=True)
+
+    class Meta:
+        model = Item
+        fields = [
+            "id", "external_id", "kind", "title", "description", "year", "genres", "tags", "creators",
+            "image_url", "rating_count", "rating_avg", "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_external_id(self, item) -> str | None:
+        client = self.context.get("client")
+        return item.source_id if client is not None and item.source == client.item_source else None
+
+
+class ItemUpsertSerializer(serializers.Serializer):
+    """One item of a bulk upsert. Unknown fields (id, client, is_active…) are ignored."""
+
+    external_id = serializers.CharField(max_length=100, help_text="Your own id for the item: the upsert key.")
+    kind = serializers.ChoiceField(choices=Item.Kind.choices, default=Item.Kind.MOVIE)
+    title = serializers.CharField(max_length=300)
+    description = serializers.CharField(allow_blank=True, default="", max_length=20_000)
+    year = serializers.IntegerField(min_value=1, max_value=9999, allow_null=True, default=None)
+    genres = serializers.ListField(
+        child=serializers.CharField(max_length=64), max_length=30, default=list, help_text="Genre names."
+    )
+    tags = serializers.ListField(child=serializers.CharField(max_length=100), max_length=100, default=list)
+    creators = serializers.ListField(child=serializers.CharField(max_length=200), max_length=50, default=list)
+    image_url = serializers.URLField(allow_blank=True, default="", max_length=200)
+
+
+class ItemBatchSerializer(OneOrMany):
+    row_serializer = ItemUpsertSerializer
+
+
+class BatchErrorSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text="Position of the rejected row in the request body (0 for one object).")
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()), help_text="Messages by field."
+    )
+
+
+class ItemUpsertedSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    external_id = serializers.CharField()
+    id = serializers.IntegerField(help_text="Encore id of the item.")
+    created = serializers.BooleanField()
+
+
+class ItemUpsertReportSerializer(serializers.Serializer):
+    accepted = serializers.IntegerField(help_text="Rows stored (created or updated).")
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    items = ItemUpsertedSerializer(many=True)
+    errors = BatchErrorSerializer(many=True, help_text="Rejected rows; every other row was kept.")
+
+
+# --- Events -------------------------------------------------------------------------------
+
+
+@extend_schema_field({"oneOf": [{"type": "string", "minLength": 1, "maxLength": 150}, {"type": "integer"}]})
+class ExternalUserField(serializers.Field):
+    pass
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "integer", "minimum": 1, "description": "Encore item id"},
+            {"type": "string", "minLength": 1, "maxLength": 100, "description": "your external_id"},
+        ]
+    }
+)
+class ItemReferenceField(serializers.Field):
+    pass
+
+
+class EventSerializer(serializers.Serializer):
+    """Documents one event; api.ingestion.events validates rows with the same rules, faster."""
+
+    user = ExternalUserField(help_text="Your id for the user; the Encore user is created on first sight.")
+    item = ItemReferenceField(help_text="A JSON integer is an Encore item id, a string is your external_id.")
+    kind = serializers.ChoiceField(choices=EVENT_KINDS)
+    value = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        help_text=f"Required for ratings: one of {', '.join(map(str, RATING_VALUES))}. "
+        "Optional for other kinds (e.g. the fraction watched).",
+    )
+    timestamp = serializers.DateTimeField(required=False, allow_null=True, help_text="ISO 8601; defaults to now.")
+    idempotency_key = serializers.CharField(
+        required=False, allow_null=True, max_length=100, help_text="A retry with the same key is stored once."
+    )
+
+
+class EventBatchSerializer(OneOrMany):
+    row_serializer = EventSerializer
+
+
+class EventReportSerializer(serializers.Serializer):
+    accepted = serializers.IntegerField(help_text="Valid rows, including retries already stored.")
+    duplicates = serializers.IntegerField(help_text="Rows skipped because their idempotency_key was already seen.")
+    errors = BatchErrorSerializer(many=True, help_text="Rejected rows; every other row was kept.")
+
+
+# --- Recommendations ------------------------------------------------------------------------
+
+
+class RecommendationQuerySerializer(serializers.Serializer):
+    limit = serializers.IntegerField(min_value=1, max_value=100, default=20)
+    kind = serializers.ChoiceField(choices=Item.Kind.choices, required=False)
+    genre = serializers.CharField(max_length=64, required=False, help_text="Genre name or slug.")
+    exclude = serializers.RegexField(
+        r"^[0-9]{1,19}(,[0-9]{1,19}){0,499}$",
+        required=False,
+        help_text="Comma-separated Encore item ids to leave out (e.g. items on screen already).",
+    )
+
+
+class SimilarQuerySerializer(serializers.Serializer):
+    limit = serializers.IntegerField(min_value=1, max_value=100, default=12)
+
+
+class TrendingQuerySerializer(serializers.Serializer):
+    limit = serializers.IntegerField(min_value=1, max_value=100, default=20)
+    kind = serializers.ChoiceField(choices=Item.Kind.choices, required=False)
+
+
+class RecommendationSerializer(serializers.Serializer):
+    item = ItemSerializer()
+    score = serializers.FloatField()
+    reason = serializers.CharField(help_text='Why this item, e.g. "Because you rated Alien ★★★★★".')
+    because = serializers.ListField(
+        child=serializers.IntegerField(), help_text="Encore ids of the history items behind the reason."
+    )
+
+
+class RecommendationListSerializer(serializers.Serializer):
+    model_version = serializers.IntegerField(allow_null=True, help_text="The model that ranked them; null: popularity.")
+    results = RecommendationSerializer(many=True)
+
+
+# --- The website's own users (/me/) -------------------------------------------------------------
+
+
+class MyRatingSerializer(serializers.Serializer):
+    item = ItemSerializer(read_only=True)
+    value = serializers.FloatField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
+
+
+class MyRatingInSerializer(serializers.Serializer):
+    item = serializers.IntegerField(min_value=1, help_text="Encore item id.")
+    value = serializers.FloatField(min_value=0.5, max_value=5.0, help_text="0.5 to 5.0 in half steps.")
+
+    def validate_value(self, value):
+        if value not in RATING_VALUES:
+            raise serializers.ValidationError("A rating goes from 0.5 to 5.0 in half steps.")
+        return value
+
+
+class MyEventInSerializer(serializers.Serializer):
+    item = serializers.IntegerField(min_value=1, help_text="Encore item id.")
+    kind = serializers.ChoiceField(choices=Interaction.Kind.choices)
+    value = serializers.FloatField(required=False, allow_null=True)
+
+
+class MyEventSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    item = serializers.IntegerField(source="item_id")
+    kind = serializers.CharField()
+    value = serializers.FloatField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    created = serializers.BooleanField()
+
+
+class HealthSerializer(serializers.Serializer):
+    status = serializers.CharField()

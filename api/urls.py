@@ -1,0 +1,37 @@
+"""/api/: the versioned REST API, its OpenAPI schema and its docs."""
+
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.permissions import AllowAny
+
+from api.views import catalog, events, health, me, users
+from api.views.fallback import not_found
+
+# The only routes answering without credentials: liveness, schema and docs.
+PUBLIC = {"authentication_classes": [], "permission_classes": [AllowAny], "throttle_classes": []}
+
+v1 = [
+    path("health/", health.health, name="health"),
+    path("items/", catalog.ItemListView.as_view(), name="items"),
+    path("items/<int:pk>/", catalog.ItemDetailView.as_view(), name="item"),
+    path("items/<int:pk>/similar/", catalog.SimilarItemsView.as_view(), name="item-similar"),
+    path("trending/", catalog.TrendingView.as_view(), name="trending"),
+    path("events/", events.EventsView.as_view(), name="events"),
+    path("users/", users.UserListView.as_view(), name="users"),
+    path("users/<str:user>/", users.UserDetailView.as_view(), name="user"),
+    path("users/<str:user>/recommendations/", users.UserRecommendationsView.as_view(), name="user-recommendations"),
+    path("me/feed/", me.MyFeedView.as_view(), name="me-feed"),
+    path("me/ratings/", me.MyRatingsView.as_view(), name="me-ratings"),
+    path("me/ratings/<int:item>/", me.MyRatingDetailView.as_view(), name="me-rating"),
+    path("me/events/", me.MyEventsView.as_view(), name="me-events"),
+]
+
+app_name = "api"
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(**PUBLIC), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema", **PUBLIC), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema", **PUBLIC), name="redoc"),
+    path("v1/", include(v1)),
+    # Unknown /api/ paths answer in the API's JSON error format, not the website's HTML 404 page.
+    re_path(r"^.*$", not_found),
+]

@@ -1,0 +1,108 @@
+"""Catalog endpoints: the shared catalog plus the client's own items, never another client's."""
+
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import mixins, status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+
+from api.filters import ItemFilter
+from api.ingestion.items import items_upsert
+from api.pagination import ApiPagination
+from api.selectors import CLIENT_SOURCE_PREFIX, item_visible_get, items_visible
+from api.serializers import (
+    MAX_BATCH,
+    ItemBatchSerializer,
+    ItemSerializer,
+    ItemUpsertReportSerializer,
+    SimilarQuerySerializer,
+    TrendingQuerySerializer,
+)
+from api.views.base import ClientView, body_list, query, with_item_relations
+from catalog.models import Item
+from recommendations.serving import similar_items_for
+from recommendations.trending import trending_items
+
+ItemResults = inline_serializer("ItemResults", {"results": ItemSerializer(many=True)})
+
+
+class ItemListView(mixins.ListModelMixin, ClientView):
+    serializer_class = ItemSerializer
+    pagination_class = ApiPagination
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ItemFilter
+
+    def get_queryset(self):
+        return items_visible(client=self.client).prefetch_related("genres", "tags").order_by("title", "pk")
+
+    @extend_schema(summary="List and filter items", operation_id="items_list")
+    def get(self, request):
+        return self.list(request)
+
+    @extend_schema(
+        summary=f"Create or update up to {MAX_BATCH:,} of your items, keyed by your external_id",
+        operation_id="items_upsert",
+        request=ItemBatchSerializer,
+        responses={
+            200: ItemUpsertReportSerializer,
+            207: OpenApiResponse(ItemUpsertReportSerializer, description="Some rows were rejected; see errors."),
+        },
+    )
+    def post(self, request):
+        rows, _single = body_list(request, max_rows=MAX_BATCH)
+        report = items_upsert(client=self.client, rows=rows)
+        data = ItemUpsertReportSerializer(
+            {"accepted": report.accepted, "created": report.created, "updated": report.updated,
+             "items": report.items, "errors": report.errors}
+        ).data  # fmt: skip
+        return Response(data, status=status.HTTP_207_MULTI_STATUS if report.errors else status.HTTP_200_OK)
+
+
+class ItemDetailView(ClientView):
+    serializer_class = ItemSerializer
+
+    @extend_schema(summary="One item", operation_id="items_retrieve")
+    def get(self, request, pk):
+        item = with_item_relations([item_visible_get(client=self.client, pk=pk)])[0]
+        return Response(self.get_serializer(item).data)
+
+    @extend_schema(summary="Hide one of your items from every list", operation_id="items_hide", responses={204: None})
+    def delete(self, request, pk):
+        item = item_visible_get(client=self.client, pk=pk)
+        if item.source != self.client.item_source:
+            raise PermissionDenied("Only items your client created can be hidden.")
+        item.is_active = False
+        item.save(update_fields=["is_active", "updated_at"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SimilarItemsView(ClientView):
+    @extend_schema(
+        summary="Items like this one", operation_id="items_similar", parameters=[SimilarQuerySerializer],
+        responses=ItemResults,
+    )  # fmt: skip
+    def get(self, request, pk):
+        params = query(SimilarQuerySerializer, request)
+        item = item_visible_get(client=self.client, pk=pk)
+        # Ask for extra: other clients' items are dropped after ranking.
+        similar = similar_items_for(item=item, limit=params["limit"] * 2)
+        similar = [s for s in similar if _visible(s, self.client)][: params["limit"]]
+        items = with_item_relations(similar)
+        return Response({"results": ItemSerializer(items, many=True, context={"client": self.client}).data})
+
+
+class TrendingView(ClientView):
+    @extend_schema(
+        summary="What is rising now", operation_id="trending", parameters=[TrendingQuerySerializer],
+        responses=ItemResults,
+    )  # fmt: skip
+    def get(self, request):
+        params = query(TrendingQuerySerializer, request)
+        others = Item.objects.filter(source__startswith=CLIENT_SOURCE_PREFIX).exclude(source=self.client.item_source)
+        items = trending_items(limit=params["limit"], kind=params.get("kind"), exclude_pks=others.values("pk"))
+        items = with_item_relations(items)
+        return Response({"results": ItemSerializer(items, many=True, context={"client": self.client}).data})
+
+
+def _visible(item: Item, client) -> bool:
+    return not item.source.startswith(CLIENT_SOURCE_PREFIX) or item.source == client.item_source

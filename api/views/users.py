@@ -1,0 +1,78 @@
+"""A partner's users: listing, recommendations and deletion, always inside the partner's namespace."""
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status
+from rest_framework.response import Response
+
+from api.models import ClientUser
+from api.pagination import ApiPagination
+from api.selectors import client_user_get
+from api.serializers import RecommendationListSerializer, RecommendationQuerySerializer
+from api.views.base import ClientView, query
+from api.views.recommending import recommendations_for
+from catalog.models import Interaction, Rating
+from catalog.services import item_stats_refresh
+
+
+class ClientUserSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="external_id", help_text="Your id for the user.")
+
+    class Meta:
+        model = ClientUser
+        fields = ["id", "created_at"]
+
+
+class UserListView(mixins.ListModelMixin, ClientView):
+    serializer_class = ClientUserSerializer
+    pagination_class = ApiPagination
+
+    def get_queryset(self):
+        return ClientUser.objects.filter(client=self.client).order_by("created_at", "pk")
+
+    @extend_schema(summary="Your users, oldest first", operation_id="users_list")
+    def get(self, request):
+        return self.list(request)
+
+
+UserDetail = inline_serializer(
+    "UserDetail",
+    {"id": serializers.CharField(), "created_at": serializers.DateTimeField(),
+     "ratings": serializers.IntegerField(), "events": serializers.IntegerField()},
+)  # fmt: skip
+
+
+class UserDetailView(ClientView):
+    @extend_schema(summary="One of your users", operation_id="users_retrieve", responses=UserDetail)
+    def get(self, request, user):
+        person = client_user_get(client=self.client, external_id=user)
+        return Response(
+            {"id": user, "created_at": person.api_identity.created_at,
+             "ratings": Rating.objects.filter(user=person).count(),
+             "events": Interaction.objects.filter(user=person).count()}
+        )  # fmt: skip
+
+    @extend_schema(
+        summary="Delete the user and everything they did (ratings, events)", operation_id="users_destroy",
+        responses={204: None},
+    )  # fmt: skip
+    def delete(self, request, user):
+        person = client_user_get(client=self.client, external_id=user)
+        rated = list(Rating.objects.filter(user=person).values_list("item_id", flat=True))
+        person.delete()  # cascades to ratings, interactions and the client mapping
+        if rated:
+            item_stats_refresh(item_ids=rated)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class UserRecommendationsView(ClientView):
+    @extend_schema(
+        summary="Recommendations for one of your users, with reasons",
+        description="Ranked from the user's history as it is now: events posted a moment ago count.",
+        operation_id="users_recommendations",
+        parameters=[RecommendationQuerySerializer],
+        responses=RecommendationListSerializer,
+    )
+    def get(self, request, user):
+        params = query(RecommendationQuerySerializer, request)
+        person = client_user_get(client=self.client, external_id=user)
+        return Response(recommendations_for(user=person, client=self.client, params=params))
