@@ -1,7 +1,7 @@
 """/api/: the versioned REST API, its OpenAPI schema and its docs."""
 
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
 from api.views import catalog, events, health, me, users
@@ -30,7 +30,6 @@ app_name = "api"
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(**PUBLIC), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema", **PUBLIC), name="docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema", **PUBLIC), name="redoc"),
     path("v1/", include(v1)),
     # Unknown /api/ paths answer in the API's JSON error format, not the website's HTML 404 page.
     re_path(r"^.*$", not_found),

@@ -1,0 +1,53 @@
+from io import StringIO
+
+import pytest
+from django.contrib.admin.sites import site
+from django.core.management import CommandError, call_command
+from django.test import RequestFactory
+
+from api.admin import ApiClientAdmin
+from api.models import ApiClient
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_create_api_client_prints_a_working_key_once(client):
+    out, err = StringIO(), StringIO()
+    call_command("create_api_client", "Partner", "--scopes", "read,write", stdout=out, stderr=err)
+    key = out.getvalue().strip()
+    stored = ApiClient.objects.get(name="Partner")
+    assert stored.scopes == ["read", "write"]
+    assert key not in stored.key_hash
+    assert client.get("/api/v1/items/", HTTP_AUTHORIZATION=f"Api-Key {key}").status_code == 200
+
+
+def test_create_api_client_refuses_unknown_scopes():
+    with pytest.raises(CommandError, match="--scopes"):
+        call_command("create_api_client", "Partner", "--scopes", "admin", stdout=StringIO(), stderr=StringIO())
+
+
+def test_admin_lists_clients_and_revokes_them(client):
+    staff = UserFactory(username="staff", is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    api_client = ApiClient(name="Listed", scopes=["read"])
+    api_client.set_new_key()
+    api_client.save()
+    page = client.get("/admin/api/apiclient/").content.decode()
+    assert "Listed" in page and api_client.key_prefix in page
+    response = client.post(
+        "/admin/api/apiclient/", {"action": "revoke", "_selected_action": [api_client.pk]}, follow=True
+    )
+    assert response.status_code == 200
+    api_client.refresh_from_db()
+    assert api_client.is_revoked
+
+
+def test_admin_shows_a_new_key_once():
+    admin = ApiClientAdmin(ApiClient, site)
+    request = RequestFactory().post("/")
+    shown = []
+    admin.message_user = lambda request, message, level: shown.append(message)
+    new = ApiClient(name="From admin", scopes=["read"])
+    admin.save_model(request, new, form=None, change=False)
+    assert new.key_hash and shown and new.key_prefix in shown[0]

@@ -1,0 +1,83 @@
+import pytest
+from django.contrib.auth import get_user_model
+
+from api.models import ClientUser
+from catalog.models import Interaction, Rating
+from recommendations.training import train_model_version
+from tests.factories import GenreFactory, ItemFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def send(partner, *events):
+    response = partner.post("/api/v1/events/", list(events))
+    assert response.status_code == 200, response.json()
+
+
+def test_recommendations_have_the_contract_shape_and_reflect_new_events(partner):
+    popular = [ItemFactory(title=f"Hit {i}", rating_count=10 - i) for i in range(3)]
+    send(partner, {"user": "u1", "item": popular[2].pk, "kind": "view"})
+    body = partner.get("/api/v1/users/u1/recommendations/", {"limit": 2}).json()
+    assert set(body) == {"model_version", "results"}
+    assert [r["item"]["id"] for r in body["results"]] == [popular[0].pk, popular[1].pk]
+    assert set(body["results"][0]) == {"item", "score", "reason", "because"}
+    # A moment later, a new event changes the next answer.
+    send(partner, {"user": "u1", "item": popular[0].pk, "kind": "not_interested"})
+    body = partner.get("/api/v1/users/u1/recommendations/", {"limit": 2}).json()
+    assert popular[0].pk not in [r["item"]["id"] for r in body["results"]]
+
+
+def test_recommendation_filters(partner):
+    drama, comedy = GenreFactory(name="Drama"), GenreFactory(name="Comedy")
+    a = ItemFactory(genres=[drama], rating_count=5)
+    b = ItemFactory(genres=[comedy], rating_count=4, kind="series")
+    c = ItemFactory(genres=[drama], rating_count=3)
+    seen = ItemFactory(rating_count=1)
+    send(partner, {"user": "u1", "item": seen.pk, "kind": "view"})
+
+    def ids(**params):
+        return [r["item"]["id"] for r in partner.get("/api/v1/users/u1/recommendations/", params).json()["results"]]
+
+    assert ids() == [a.pk, b.pk, c.pk]
+    assert ids(genre="drama") == [a.pk, c.pk]
+    assert ids(kind="series") == [b.pk]
+    assert ids(exclude=f"{a.pk},{b.pk}") == [c.pk]
+    for bad in ({"limit": 0}, {"limit": 101}, {"exclude": "1,x"}, {"kind": "opera"}):
+        assert partner.get("/api/v1/users/u1/recommendations/", bad).status_code == 400
+
+
+def test_recommendations_for_an_unknown_user_are_404(partner):
+    response = partner.get("/api/v1/users/nobody/recommendations/")
+    assert response.status_code == 404
+
+
+def test_personal_recommendations_come_from_the_active_model(partner, tiny_catalog, media_root):
+    version = train_model_version()
+    send(partner, *[{"user": "fan", "item": item.pk, "kind": "rating", "value": 5} for item in tiny_catalog.scifi[:3]])
+    body = partner.get("/api/v1/users/fan/recommendations/", {"limit": 3}).json()
+    assert body["model_version"] == version.pk
+    recommended = {r["item"]["id"] for r in body["results"]}
+    assert recommended <= {item.pk for item in tiny_catalog.scifi[3:]}
+    assert any(r["reason"].startswith("Because you") for r in body["results"])
+
+
+def test_user_detail_and_deletion_remove_everything(partner):
+    item = ItemFactory()
+    send(
+        partner,
+        {"user": "gone", "item": item.pk, "kind": "rating", "value": 4},
+        {"user": "gone", "item": item.pk, "kind": "play"},
+        {"user": "stays", "item": item.pk, "kind": "play"},
+    )
+    assert partner.get("/api/v1/users/gone/").json() | {"created_at": None} == {
+        "id": "gone", "created_at": None, "ratings": 1, "events": 1,
+    }  # fmt: skip
+    user_id = ClientUser.objects.get(external_id="gone").user_id
+    assert partner.delete("/api/v1/users/gone/").status_code == 204
+    assert not get_user_model().objects.filter(pk=user_id).exists()
+    assert not Rating.objects.filter(user_id=user_id).exists()
+    assert not Interaction.objects.filter(user_id=user_id).exists()
+    assert Interaction.objects.count() == 1
+    item.refresh_from_db()
+    assert item.rating_count == 0
+    assert partner.get("/api/v1/users/gone/").status_code == 404
