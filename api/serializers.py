@@ -9,6 +9,35 @@ EVENT_KINDS = ["rating", *Interaction.Kind.values]
 MAX_BATCH = 10_000
 
 
+# JSON types are part of the contract: DRF would turn 5 into "5" and "5" into 5, the schema says neither.
+class StrictCharField(serializers.CharField):
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictURLField(serializers.URLField):
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictFloatField(serializers.FloatField):
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, (int, float)):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class OneOrMany(serializers.Serializer):
     """Documents a body that is one `row_serializer` object or a list of them (see api.schema)."""
 
@@ -23,6 +52,7 @@ class ItemSerializer(serializers.ModelSerializer):
     genres = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
     tags = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
     creators = serializers.ListField(child=serializers.JSONField(), read_only=True)
+    image_url = serializers.CharField(read_only=True, help_text="An image URL, or empty.")
 
     class Meta:
         model = Item
@@ -40,17 +70,17 @@ class ItemSerializer(serializers.ModelSerializer):
 class ItemUpsertSerializer(serializers.Serializer):
     """One item of a bulk upsert. Unknown fields (id, client, is_active…) are ignored."""
 
-    external_id = serializers.CharField(max_length=100, help_text="Your own id for the item: the upsert key.")
+    external_id = StrictCharField(max_length=100, help_text="Your own id for the item: the upsert key.")
     kind = serializers.ChoiceField(choices=Item.Kind.choices, default=Item.Kind.MOVIE)
-    title = serializers.CharField(max_length=300)
-    description = serializers.CharField(allow_blank=True, default="", max_length=20_000)
-    year = serializers.IntegerField(min_value=1, max_value=9999, allow_null=True, default=None)
+    title = StrictCharField(max_length=300)
+    description = StrictCharField(allow_blank=True, default="", max_length=20_000)
+    year = StrictIntegerField(min_value=1, max_value=9999, allow_null=True, default=None)
     genres = serializers.ListField(
-        child=serializers.CharField(max_length=64), max_length=30, default=list, help_text="Genre names."
+        child=StrictCharField(max_length=64), max_length=30, default=list, help_text="Genre names."
     )
-    tags = serializers.ListField(child=serializers.CharField(max_length=100), max_length=100, default=list)
-    creators = serializers.ListField(child=serializers.CharField(max_length=200), max_length=50, default=list)
-    image_url = serializers.URLField(allow_blank=True, default="", max_length=200)
+    tags = serializers.ListField(child=StrictCharField(max_length=100), max_length=100, default=list)
+    creators = serializers.ListField(child=StrictCharField(max_length=200), max_length=50, default=list)
+    image_url = StrictURLField(allow_blank=True, default="", max_length=200)
 
 
 class ItemBatchSerializer(OneOrMany):
@@ -174,8 +204,8 @@ class MyRatingSerializer(serializers.Serializer):
 
 
 class MyRatingInSerializer(serializers.Serializer):
-    item = serializers.IntegerField(min_value=1, help_text="Encore item id.")
-    value = serializers.FloatField(min_value=0.5, max_value=5.0, help_text="0.5 to 5.0 in half steps.")
+    item = StrictIntegerField(min_value=1, help_text="Encore item id.")
+    value = StrictFloatField(min_value=0.5, max_value=5.0, help_text="0.5 to 5.0 in half steps.")
 
     def validate_value(self, value):
         if value not in RATING_VALUES:
@@ -184,9 +214,9 @@ class MyRatingInSerializer(serializers.Serializer):
 
 
 class MyEventInSerializer(serializers.Serializer):
-    item = serializers.IntegerField(min_value=1, help_text="Encore item id.")
+    item = StrictIntegerField(min_value=1, help_text="Encore item id.")
     kind = serializers.ChoiceField(choices=Interaction.Kind.choices)
-    value = serializers.FloatField(required=False, allow_null=True)
+    value = StrictFloatField(required=False, allow_null=True)
 
 
 class MyEventSerializer(serializers.Serializer):

@@ -257,6 +257,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["api.renderers.SafeJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "api.exceptions.api_exception_handler",
+    "DEFAULT_METADATA_CLASS": "api.metadata.MinimalMetadata",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Encore API",

@@ -18,7 +18,7 @@ from api.serializers import (
     SimilarQuerySerializer,
     TrendingQuerySerializer,
 )
-from api.views.base import ClientView, body_list, query, with_item_relations
+from api.views.base import ClientView, body_list, query, reject_empty_params, with_item_relations
 from catalog.models import Item
 from recommendations.serving import similar_items_for
 from recommendations.trending import trending_items
@@ -37,6 +37,7 @@ class ItemListView(mixins.ListModelMixin, ClientView):
 
     @extend_schema(summary="List and filter items", operation_id="items_list")
     def get(self, request):
+        reject_empty_params(request, [*ItemFilter.base_filters, "page", "page_size"])
         return self.list(request)
 
     @extend_schema(

@@ -20,7 +20,7 @@ from api.serializers import (
     RecommendationQuerySerializer,
 )
 from api.throttling import WebsiteUserRateThrottle
-from api.views.base import query, with_item_relations
+from api.views.base import query, reject_empty_params, with_item_relations
 from api.views.recommending import recommendations_for
 from catalog.models import Rating
 from catalog.services import interaction_record, item_stats_refresh, rating_delete, rating_upsert
@@ -57,6 +57,7 @@ class MyRatingsView(mixins.ListModelMixin, MeView):
 
     @extend_schema(summary="My ratings, newest first", operation_id="me_ratings_list")
     def get(self, request):
+        reject_empty_params(request, ["page", "page_size"])
         return self.list(request)
 
     @extend_schema(

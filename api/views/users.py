@@ -8,7 +8,7 @@ from api.models import ClientUser
 from api.pagination import ApiPagination
 from api.selectors import client_user_get
 from api.serializers import RecommendationListSerializer, RecommendationQuerySerializer
-from api.views.base import ClientView, query
+from api.views.base import ClientView, query, reject_empty_params
 from api.views.recommending import recommendations_for
 from catalog.models import Interaction, Rating
 from catalog.services import item_stats_refresh
@@ -31,6 +31,7 @@ class UserListView(mixins.ListModelMixin, ClientView):
 
     @extend_schema(summary="Your users, oldest first", operation_id="users_list")
     def get(self, request):
+        reject_empty_params(request, ["page", "page_size"])
         return self.list(request)
 
 
