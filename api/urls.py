@@ -32,5 +32,5 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema", **PUBLIC), name="docs"),
     path("v1/", include(v1)),
     # Unknown /api/ paths answer in the API's JSON error format, not the website's HTML 404 page.
-    re_path(r"^.*$", not_found),
+    re_path(r"^[\s\S]*$", not_found),  # [\s\S], not ".": a path may hold an encoded newline
 ]

@@ -20,8 +20,8 @@ from api.serializers import (
     RecommendationQuerySerializer,
 )
 from api.throttling import WebsiteUserRateThrottle
-from api.views.base import query, reject_empty_params, with_item_relations
-from api.views.recommending import recommendations_for
+from api.views.base import reject_empty_params, with_item_relations
+from api.views.recommending import recommendation_params, recommendations_response
 from catalog.models import Rating
 from catalog.services import interaction_record, item_stats_refresh, rating_delete, rating_upsert
 
@@ -41,8 +41,8 @@ class MyFeedView(MeView):
         parameters=[RecommendationQuerySerializer], responses=RecommendationListSerializer,
     )  # fmt: skip
     def get(self, request):
-        params = query(RecommendationQuerySerializer, request)
-        return Response(recommendations_for(user=request.user, client=None, params=params))
+        params = recommendation_params(request.query_params)
+        return recommendations_response(client=None, user=request.user.pk, params=params)
 
 
 class MyRatingsView(mixins.ListModelMixin, MeView):

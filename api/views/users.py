@@ -2,14 +2,15 @@
 
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from api.models import ClientUser
 from api.pagination import ApiPagination
-from api.selectors import client_user_get
+from api.selectors import client_user_get, text_is_clean
 from api.serializers import RecommendationListSerializer, RecommendationQuerySerializer
-from api.views.base import ClientView, query, reject_empty_params
-from api.views.recommending import recommendations_for
+from api.views.base import ClientView, reject_empty_params
+from api.views.recommending import recommendation_params, recommendations_response
 from catalog.models import Interaction, Rating
 from catalog.services import item_stats_refresh
 
@@ -74,6 +75,7 @@ class UserRecommendationsView(ClientView):
         responses=RecommendationListSerializer,
     )
     def get(self, request, user):
-        params = query(RecommendationQuerySerializer, request)
-        person = client_user_get(client=self.client, external_id=user)
-        return Response(recommendations_for(user=person, client=self.client, params=params))
+        params = recommendation_params(request.query_params)
+        if not text_is_clean(user) or len(user) > 150:
+            raise NotFound("No such user.")
+        return recommendations_response(client=self.client, user=user, params=params)

@@ -2,7 +2,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from api.models import ClientUser
-from catalog.models import Interaction, Rating
+from catalog.models import Interaction, Item, Rating
 from recommendations.training import train_model_version
 from tests.factories import GenreFactory, ItemFactory
 
@@ -81,3 +81,22 @@ def test_user_detail_and_deletion_remove_everything(partner):
     item.refresh_from_db()
     assert item.rating_count == 0
     assert partner.get("/api/v1/users/gone/").status_code == 404
+
+
+def test_a_cached_answer_never_outlives_a_change(partner):
+    hits = [ItemFactory(title=f"Hit {i}", rating_count=10 - i) for i in range(4)]
+    send(partner, {"user": "u1", "item": hits[3].pk, "kind": "rating", "value": 2})
+
+    def ids():
+        results = partner.get("/api/v1/users/u1/recommendations/", {"limit": 2}).json()["results"]
+        return [r["item"]["id"] for r in results]
+
+    assert ids() == [hits[0].pk, hits[1].pk]
+    assert ids() == [hits[0].pk, hits[1].pk]  # served from the cache
+    # Hiding an item removes it at once, even through a queryset update that leaves updated_at alone.
+    Item.objects.filter(pk=hits[0].pk).update(is_active=False)
+    assert ids() == [hits[1].pk, hits[2].pk]
+    # Changing a rating in place (same count of ratings) is a new history.
+    send(partner, {"user": "u1", "item": hits[3].pk, "kind": "rating", "value": 2.5},
+         {"user": "u1", "item": hits[1].pk, "kind": "view"})  # fmt: skip
+    assert ids() == [hits[2].pk]

@@ -1,0 +1,128 @@
+"""Benchmark the API under gunicorn: health vs recommendations at 16 connections, then batch ingestion.
+
+Run it on a database holding the demo catalog and a trained model, e.g.
+    VAR_DIR=/tmp/encore-api-bench python manage.py bootstrap
+    VAR_DIR=/tmp/encore-api-bench python manage.py shell -c \\
+        "from recommendations.training import train_model_version; print(train_model_version())"
+    VAR_DIR=/tmp/encore-api-bench python manage.py bench_api
+Everything it creates (a client, its users and their events) is deleted at the end.
+"""
+
+import os
+import random
+import secrets
+import signal
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from api import benchmark
+from api.ingestion.events import events_ingest
+from api.models import ApiClient
+from catalog.models import Item
+from catalog.services import item_stats_refresh
+from recommendations.models import ModelVersion
+
+TARGET_RATIO, TARGET_P99_MS, TARGET_EVENTS_PER_S = 0.4, 50.0, 5000
+
+
+class Command(BaseCommand):
+    help = "Load-test /api/v1/health/ and /api/v1/users/{user}/recommendations/ under gunicorn; time ingestion."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--seconds", type=int, default=10, help="Per endpoint (default 10).")
+        parser.add_argument("--connections", type=int, default=16)
+        parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes.")
+        parser.add_argument("--users", type=int, default=50, help="Partner users with a history to ask for.")
+        parser.add_argument("--events", type=int, default=50_000, help="Events to ingest, in batches of 10,000.")
+
+    def handle(self, *args, seconds, connections, workers, users, events, **options):
+        popular = list(Item.objects.active().order_by("-rating_count").values_list("pk", flat=True)[:500])
+        if len(popular) < 50:
+            raise CommandError("load the demo catalog first: python manage.py bootstrap")
+        if not ModelVersion.objects.active().exists():
+            self.stderr.write("No active model: recommendations will be popularity only (train one first).")
+        client = ApiClient(name=f"bench-{secrets.token_hex(4)}", scopes=["read", "write"], throttle_rate="10000000/s")
+        key = client.set_new_key()
+        client.save()
+        server = None
+        try:
+            ids = self._seed_users(client, popular, users)
+            port = benchmark.free_port()
+            base = f"http://127.0.0.1:{port}"
+            server = benchmark.gunicorn_start(port=port, workers=workers, env=self._server_env())
+            benchmark.wait_until_up(f"{base}/api/v1/health/")
+            headers = {"Authorization": f"Api-Key {key}"}
+            recommendation_paths = [f"/api/v1/users/{u}/recommendations/?limit=20" for u in ids]
+            self._warm_up(base, recommendation_paths, headers)
+            health = benchmark.load(base=base, paths=["/api/v1/health/"], headers={}, connections=connections,
+                                    seconds=seconds)  # fmt: skip
+            recs = benchmark.load(base=base, paths=recommendation_paths, headers=headers, connections=connections,
+                                  seconds=seconds)  # fmt: skip
+            ingestion = self._ingest(base, headers, popular, events)
+            self._report(health, recs, ingestion, connections, workers)
+        finally:
+            if server is not None:
+                os.killpg(server.pid, signal.SIGTERM)
+                server.wait(timeout=30)
+            client.delete()  # and, through the signal, its users with their ratings and events
+            item_stats_refresh(item_ids=popular)
+
+    def _seed_users(self, client, popular, n_users) -> list[str]:
+        rng = random.Random(42)
+        rows = [
+            {"user": f"bench-{u}", "item": pk, "kind": "rating", "value": rng.choice([3.0, 3.5, 4.0, 4.5, 5.0])}
+            for u in range(n_users)
+            for pk in rng.sample(popular[:200], 30)
+        ]
+        events_ingest(client=client, rows=rows)
+        return [f"bench-{u}" for u in range(n_users)]
+
+    def _server_env(self) -> dict:
+        # Production-like: DEBUG off (no query log), quiet logs, plain HTTP on localhost.
+        return {
+            **os.environ, "DEBUG": "0", "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(40),
+            "ALLOWED_HOSTS": "127.0.0.1,localhost", "SECURE_SSL_REDIRECT": "0", "STATIC_MANIFEST": "0",
+            "LOG_LEVEL": "WARNING",
+        }  # fmt: skip
+
+    def _warm_up(self, base, paths, headers):
+        # Every worker loads the model artifact once; keep that out of the measured run.
+        benchmark.load(base=base, paths=paths, headers=headers, connections=6, seconds=3)
+
+    def _ingest(self, base, headers, popular, total) -> dict:
+        rng = random.Random(7)
+        kinds = ["view", "play", "like", "favorite", "share", "skip"]
+        batches = []
+        for start in range(0, total, 10_000):
+            batch = []
+            for n in range(start, min(total, start + 10_000)):
+                user, item = f"ingest-{rng.randrange(2000)}", rng.choice(popular)
+                if n % 4 == 0:
+                    batch.append({"user": user, "item": item, "kind": "rating", "value": rng.choice([1.0, 3.5, 5.0])})
+                else:
+                    batch.append({"user": user, "item": item, "kind": rng.choice(kinds), "value": rng.random(),
+                                  "timestamp": "2026-01-01T12:00:00Z", "idempotency_key": f"e{n}"})  # fmt: skip
+            batches.append(batch)
+        accepted, started = 0, time.perf_counter()
+        for batch in batches:
+            status, body = benchmark.post_json(f"{base}/api/v1/events/", batch, headers)
+            if status != 200:
+                raise CommandError(f"ingestion answered {status}: {body}")
+            accepted += body["accepted"]
+        elapsed = time.perf_counter() - started
+        return {"events": accepted, "seconds": elapsed, "per_s": accepted / elapsed, "batches": len(batches)}
+
+    def _report(self, health, recs, ingestion, connections, workers):
+        ratio = recs.requests_per_s / health.requests_per_s
+        write = self.stdout.write
+        write(f"gunicorn: {workers} workers; load: {health.tool}, {connections} connections")
+        for name, result in (("health", health), ("recommendations?limit=20", recs)):
+            write(f"{name:>26}: {result.requests_per_s:8.0f} req/s  p50 {result.p50_ms:6.1f} ms  "
+                  f"p99 {result.p99_ms:6.1f} ms  errors {result.errors}")  # fmt: skip
+        write(f"{'ratio':>26}: {ratio:.2f}x (target >= {TARGET_RATIO}x)  p99 target <= {TARGET_P99_MS:.0f} ms")
+        write(f"{'ingestion':>26}: {ingestion['events']:,} events in {ingestion['batches']} batches, "
+              f"{ingestion['seconds']:.2f}s = {ingestion['per_s']:,.0f} events/s "
+              f"(target >= {TARGET_EVENTS_PER_S:,})")  # fmt: skip
+        ok = ratio >= TARGET_RATIO and recs.p99_ms <= TARGET_P99_MS and ingestion["per_s"] >= TARGET_EVENTS_PER_S
+        write(self.style.SUCCESS("all targets met") if ok else self.style.WARNING("some targets missed"))
