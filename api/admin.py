@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.db.models import Count
 from django.utils import timezone
 
+from api.authentication import forget_recent_clients
 from api.models import ApiClient, ClientUser
 
 
@@ -34,6 +35,7 @@ class ApiClientAdmin(admin.ModelAdmin):
     @admin.action(description="Revoke the keys of the selected clients")
     def revoke(self, request, queryset):
         count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        forget_recent_clients()  # update() sends no post_save
         self.message_user(request, f"Revoked {count} client key(s); they are refused from now on.", messages.SUCCESS)
 
     def save_model(self, request, obj, form, change):

@@ -1,7 +1,9 @@
 """`Authorization: Api-Key <key>`: how partners authenticate."""
 
+import time
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.utils import timezone
@@ -35,14 +37,36 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         now = timezone.now()
         if client.last_used_at is None or now - client.last_used_at > LAST_USED_RESOLUTION:
             ApiClient.objects.filter(pk=client.pk).update(last_used_at=now)
+            client.last_used_at = now
         return AnonymousUser(), client
 
     def authenticate_header(self, request):
         return KEYWORD
 
 
+# key hash -> (monotonic expiry, client). Each process keeps the clients it has recently seen for
+# API_KEY_CACHE_SECONDS: a key lookup would otherwise be a database round trip on every request.
+# Revoking clears this process's entries at once (see api.signals); other processes follow within the TTL.
+_recent: dict[str, tuple[float, ApiClient | None]] = {}
+_RECENT_MAX = 10_000
+
+
 def _client_by_hash(key_hash: str) -> ApiClient | None:
-    # Every API request runs this: a raw query skips the ORM's query compilation (a third of a millisecond).
+    ttl = settings.API_KEY_CACHE_SECONDS
+    if ttl:
+        hit = _recent.get(key_hash)
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
+    # A raw query skips the ORM's query compilation, a third of a millisecond on every request.
     table = connection.ops.quote_name(ApiClient._meta.db_table)
     found = list(ApiClient.objects.raw(f"SELECT * FROM {table} WHERE key_hash = %s", [key_hash]))  # noqa: S608
-    return found[0] if found else None
+    client = found[0] if found else None
+    if ttl and client is not None:
+        if len(_recent) >= _RECENT_MAX:
+            _recent.clear()
+        _recent[key_hash] = (time.monotonic() + ttl, client)
+    return client
+
+
+def forget_recent_clients() -> None:
+    _recent.clear()

@@ -30,11 +30,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def gunicorn_start(*, port: int, workers: int, env: dict) -> subprocess.Popen:
-    # gthread workers keep connections alive, as a production proxy would; sync workers close each one.
+def gunicorn_start(*, port: int, workers: int, worker_class: str, env: dict) -> subprocess.Popen:
     command = [
         sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-        "--worker-class", "gthread", "--threads", "2", "--log-level", "warning", "--keep-alive", "5",
+        "--worker-class", worker_class, "--log-level", "warning", "--keep-alive", "5",
     ]  # fmt: skip
     # Its own process group, so stopping it stops its workers and nothing else.
     return subprocess.Popen(command, env=env, start_new_session=True)

@@ -40,14 +40,21 @@ def _table(model) -> str:
 
 @memoize
 def _fingerprint_columns(user_column: str) -> str:
-    rating, event = _table(Rating), _table(Interaction)
-    aggregates = (
-        (rating, "COUNT(*)"), (rating, "SUM(h.value)"), (rating, "MAX(h.updated_at)"),
-        (event, "COUNT(*)"), (event, "MAX(h.id)"),
-    )  # fmt: skip
+    """Two columns: the user's ratings and events summarised as text.
+
+    Each table gets ONE aggregate subquery on purpose: a lone MAX() lets the
+    planner walk a global index backwards looking for this user's newest row,
+    which is slow for a user with little or old history.
+    """
+
+    def text(expression):
+        return f"COALESCE(CAST({expression} AS TEXT), '')"
+
+    ratings = " || ':' || ".join(text(e) for e in ("COUNT(*)", "SUM(h.value)", "MAX(h.updated_at)"))
+    events = " || ':' || ".join(text(e) for e in ("COUNT(*)", "MAX(h.id)"))
     return ", ".join(
-        f"(SELECT {aggregate} FROM {table} h WHERE h.user_id = {user_column})"  # noqa: S608 - model metadata
-        for table, aggregate in aggregates
+        f"(SELECT {summary} FROM {table} h WHERE h.user_id = {user_column})"  # noqa: S608 - model metadata
+        for table, summary in ((_table(Rating), ratings), (_table(Interaction), events))
     )
 
 
@@ -70,13 +77,13 @@ def lookup(*, client_id: int | None, user: str | int, entry: dict | None) -> Loo
         params = [*changed_params, client_id, user]
     else:
         sql = f"SELECT %s, {_fingerprint_columns('%s')}, {_changed_column(item_ids)}"
-        params = [user, *[user] * 5, *changed_params]
+        params = [user, user, user, *changed_params]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:
         return None
-    return Lookup(row[0], tuple(row[1:6]), row[6] is not None)
+    return Lookup(row[0], tuple(row[1:3]), row[3] is not None)
 
 
 def cache_key(*, scope: str, user: str | int, model_version, params: dict) -> str:

@@ -259,6 +259,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "api.exceptions.api_exception_handler",
     "DEFAULT_METADATA_CLASS": "api.metadata.MinimalMetadata",
 }
+# Seconds each web process may reuse a looked-up API key; revocation reaches other processes within it.
+API_KEY_CACHE_SECONDS = envint("API_KEY_CACHE_SECONDS", 2, minimum=0)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Encore API",
     "DESCRIPTION": (

@@ -4,6 +4,7 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from api.authentication import forget_recent_clients
 from api.models import ApiClient
 from catalog.models import Item
 from tests.factories import ItemFactory
@@ -36,8 +37,9 @@ def make_partner(name: str = "Acme", scopes=("read", "write"), **fields) -> Part
 
 @pytest.fixture(autouse=True)
 def _fresh_throttles():
-    # Throttle counters live in the cache; each test starts with a full budget.
+    # Throttle counters and served feeds live in the cache; each test starts with a full budget.
     cache.clear()
+    forget_recent_clients()
     yield
     cache.clear()
 

@@ -31,8 +31,9 @@ def test_admin_lists_clients_and_revokes_them(client):
     staff = UserFactory(username="staff", is_staff=True, is_superuser=True)
     client.force_login(staff)
     api_client = ApiClient(name="Listed", scopes=["read"])
-    api_client.set_new_key()
+    key = api_client.set_new_key()
     api_client.save()
+    assert client.get("/api/v1/items/", HTTP_AUTHORIZATION=f"Api-Key {key}").status_code == 200
     page = client.get("/admin/api/apiclient/").content.decode()
     assert "Listed" in page and api_client.key_prefix in page
     response = client.post(
@@ -41,6 +42,8 @@ def test_admin_lists_clients_and_revokes_them(client):
     assert response.status_code == 200
     api_client.refresh_from_db()
     assert api_client.is_revoked
+    # Refused at once, although this process had just seen the key.
+    assert client.get("/api/v1/items/", HTTP_AUTHORIZATION=f"Api-Key {key}").status_code == 401
 
 
 def test_admin_shows_a_new_key_once():

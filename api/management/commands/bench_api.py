@@ -33,10 +33,11 @@ class Command(BaseCommand):
         parser.add_argument("--seconds", type=int, default=10, help="Per endpoint (default 10).")
         parser.add_argument("--connections", type=int, default=16)
         parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes.")
+        parser.add_argument("--worker-class", default="sync", help="gunicorn worker class (sync, gthread).")
         parser.add_argument("--users", type=int, default=50, help="Partner users with a history to ask for.")
         parser.add_argument("--events", type=int, default=50_000, help="Events to ingest, in batches of 10,000.")
 
-    def handle(self, *args, seconds, connections, workers, users, events, **options):
+    def handle(self, *args, seconds, connections, workers, worker_class, users, events, **options):
         popular = list(Item.objects.active().order_by("-rating_count").values_list("pk", flat=True)[:500])
         if len(popular) < 50:
             raise CommandError("load the demo catalog first: python manage.py bootstrap")
@@ -50,7 +51,9 @@ class Command(BaseCommand):
             ids = self._seed_users(client, popular, users)
             port = benchmark.free_port()
             base = f"http://127.0.0.1:{port}"
-            server = benchmark.gunicorn_start(port=port, workers=workers, env=self._server_env())
+            server = benchmark.gunicorn_start(
+                port=port, workers=workers, worker_class=worker_class, env=self._server_env()
+            )
             benchmark.wait_until_up(f"{base}/api/v1/health/")
             headers = {"Authorization": f"Api-Key {key}"}
             recommendation_paths = [f"/api/v1/users/{u}/recommendations/?limit=20" for u in ids]
@@ -60,7 +63,7 @@ class Command(BaseCommand):
             recs = benchmark.load(base=base, paths=recommendation_paths, headers=headers, connections=connections,
                                   seconds=seconds)  # fmt: skip
             ingestion = self._ingest(base, headers, popular, events)
-            self._report(health, recs, ingestion, connections, workers)
+            self._report(health, recs, ingestion, connections, f"{workers} {worker_class} workers")
         finally:
             if server is not None:
                 os.killpg(server.pid, signal.SIGTERM)
@@ -116,7 +119,7 @@ class Command(BaseCommand):
     def _report(self, health, recs, ingestion, connections, workers):
         ratio = recs.requests_per_s / health.requests_per_s
         write = self.stdout.write
-        write(f"gunicorn: {workers} workers; load: {health.tool}, {connections} connections")
+        write(f"gunicorn: {workers}; load: {health.tool}, {connections} connections")
         for name, result in (("health", health), ("recommendations?limit=20", recs)):
             write(f"{name:>26}: {result.requests_per_s:8.0f} req/s  p50 {result.p50_ms:6.1f} ms  "
                   f"p99 {result.p99_ms:6.1f} ms  errors {result.errors}")  # fmt: skip
