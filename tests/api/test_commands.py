@@ -2,12 +2,15 @@ from io import StringIO
 
 import pytest
 from django.contrib.admin.sites import site
+from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.test import RequestFactory
 
 from api.admin import ApiClientAdmin
 from api.models import ApiClient
-from tests.factories import UserFactory
+from catalog.models import Interaction, Item
+from tests.api.conftest import make_partner
+from tests.factories import ItemFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -54,3 +57,15 @@ def test_admin_shows_a_new_key_once():
     new = ApiClient(name="From admin", scopes=["read"])
     admin.save_model(request, new, form=None, change=False)
     assert new.key_hash and shown and new.key_prefix in shown[0]
+
+
+def test_deleting_a_client_deletes_its_users_and_items():
+    partner = make_partner("Leaving")
+    own = ItemFactory(source=partner.client.item_source, source_id="x")
+    shared = ItemFactory()
+    partner.post("/api/v1/events/", [{"user": "u", "item": own.pk, "kind": "like"},
+                                     {"user": "u", "item": shared.pk, "kind": "like"}])  # fmt: skip
+    partner.client.delete()
+    assert not get_user_model().objects.filter(username__startswith="api:").exists()
+    assert not Interaction.objects.exists()
+    assert list(Item.objects.all()) == [shared]
