@@ -1,3 +1,5 @@
+import re
+
 from django import forms
 from django.db.models import Q
 from django_filters import rest_framework as filters
@@ -5,8 +7,17 @@ from django_filters import rest_framework as filters
 from catalog.models import Item
 
 
+class StrictIntegerField(forms.IntegerField):
+    """Digits only: Django's IntegerField also takes "1999.0", which the schema calls a number."""
+
+    def to_python(self, value):
+        if value not in self.empty_values and not re.fullmatch(r"-?[0-9]+", str(value).strip()):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
 class YearFilter(filters.NumberFilter):
-    field_class = forms.IntegerField
+    field_class = StrictIntegerField
 
 
 class ItemFilter(filters.FilterSet):

@@ -28,6 +28,7 @@ ERROR_RESPONSES = {
     "404": "No such object, or it belongs to another client.",
     "405": "Method not allowed.",
     "406": "Only application/json responses are available.",
+    "413": "The request body is too large (32 MB at most): send smaller batches.",
     "415": "Send application/json.",
     "429": "Too many requests: wait `Retry-After` seconds.",
 }

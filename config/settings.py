@@ -255,7 +255,7 @@ REST_FRAMEWORK = {
         "website_user": _throttle_rate("API_WEBSITE_THROTTLE_RATE", "600/min"),
     },
     "DEFAULT_RENDERER_CLASSES": ["api.renderers.SafeJSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.JSONBodyParser"],
     "EXCEPTION_HANDLER": "api.exceptions.api_exception_handler",
     "DEFAULT_METADATA_CLASS": "api.metadata.MinimalMetadata",
 }

@@ -110,3 +110,17 @@ def test_similar_and_trending_answer_lists(partner):
     trending = partner.get("/api/v1/trending/", {"limit": 1}).json()["results"]
     assert [i["id"] for i in trending] == [first.pk]
     assert partner.get("/api/v1/trending/", {"limit": 0}).status_code == 400
+
+
+def test_a_full_batch_larger_than_django_form_limit_is_accepted(partner):
+    rows = [{"external_id": f"x{i}", "title": f"Item {i}", "description": "d" * 300} for i in range(10_000)]
+    response = partner.post(URL, rows)
+    assert response.status_code == 200, response.content[:300]
+    assert response.json()["created"] == 10_000
+
+
+def test_a_body_over_the_api_limit_is_a_413(partner, monkeypatch):
+    monkeypatch.setattr("api.parsers.MAX_BODY_BYTES", 1000)
+    response = partner.post(URL, [{"external_id": "x", "title": "t" * 2000}])
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "too_large"
