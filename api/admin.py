@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
 from django.utils import timezone
@@ -6,8 +7,24 @@ from api.authentication import forget_recent_clients
 from api.models import ApiClient, ClientUser
 
 
+class ApiClientForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(
+        choices=ApiClient.Scope.choices, widget=forms.CheckboxSelectMultiple, required=False
+    )
+    throttle_rate = forms.RegexField(
+        regex=r"^[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)$",
+        required=False,
+        help_text="Requests allowed, e.g. 600/min or 20/s; empty uses API_THROTTLE_RATE.",
+    )
+
+    class Meta:
+        model = ApiClient
+        fields = ["name", "scopes", "throttle_rate"]
+
+
 @admin.register(ApiClient)
 class ApiClientAdmin(admin.ModelAdmin):
+    form = ApiClientForm
     list_display = [
         "name", "key_prefix", "scope_list", "throttle_rate", "created_at", "last_used_at", "status", "n_users",
     ]  # fmt: skip

@@ -69,3 +69,17 @@ def test_deleting_a_client_deletes_its_users_and_items():
     assert not get_user_model().objects.filter(username__startswith="api:").exists()
     assert not Interaction.objects.exists()
     assert list(Item.objects.all()) == [shared]
+
+
+def test_admin_creates_a_client_with_checked_scopes(client):
+    client.force_login(UserFactory(username="boss", is_staff=True, is_superuser=True))
+    response = client.post(
+        "/admin/api/apiclient/add/", {"name": "New partner", "scopes": ["read", "write"], "throttle_rate": "60/min"},
+        follow=True,
+    )  # fmt: skip
+    assert response.status_code == 200
+    created = ApiClient.objects.get(name="New partner")
+    assert (created.scopes, created.throttle_rate) == (["read", "write"], "60/min")
+    assert "shown once" in response.content.decode()
+    bad = client.post("/admin/api/apiclient/add/", {"name": "Bad", "scopes": ["root"], "throttle_rate": "fast"})
+    assert bad.status_code == 200 and not ApiClient.objects.filter(name="Bad").exists()
