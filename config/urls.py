@@ -9,6 +9,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/", include("api.urls")),
+    path("", include("accounts.urls")),
+    path("", include("catalog.urls")),
     path("", include("recommendations.urls")),
 ]
 

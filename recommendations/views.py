@@ -1,9 +1,25 @@
 from django.shortcuts import render
 
-from recommendations.serving import feed_for_user
+from accounts.models import Profile
+from recommendations.feed import home_feed
+
+
+def _feed_context(request) -> dict:
+    rows = home_feed(user=request.user)
+    welcome = ""
+    if request.user.is_authenticated and any(row.key == "popular" for row in rows):
+        # A member without any history yet: invite them to pick a few titles (gently, if they skipped before).
+        skipped = Profile.objects.filter(user=request.user, onboarding_skipped=True).exists()
+        welcome = "skipped" if skipped else "new"
+    return {"rows": rows, "welcome": welcome}
 
 
 def home(request):
-    # Anonymous visitors get what is popular; members get their own feed, with reasons.
-    recommendations = feed_for_user(user=request.user, limit=24)
-    return render(request, "recommendations/home.html", {"recommendations": recommendations})
+    # Members get their own rows, each card with its reason; visitors get what is popular and trending.
+    return render(request, "recommendations/home.html", _feed_context(request))
+
+
+def render_feed(request, *, message: str = ""):
+    """The feed section alone, re-computed after an action so it reflects it at once (htmx swaps it in)."""
+    context = _feed_context(request) | {"message": message}
+    return render(request, "recommendations/_feed.html", context)

@@ -1,0 +1,57 @@
+"""Reads for the account pages: onboarding choices and a member's own data."""
+
+from collections import defaultdict
+from itertools import zip_longest
+
+from catalog.models import Interaction, Item, Rating
+
+
+def onboarding_candidates(*, limit: int = 36, pool: int = 400) -> list[Item]:
+    """Popular titles spread over genres: the most rated of each genre, taken in turns.
+
+    A plain "most popular" list is dominated by two or three genres; taking
+    turns lets someone who only likes documentaries or musicals find theirs.
+    """
+    popular = (
+        Item.objects.active()
+        .filter(rating_count__gt=0)
+        .order_by("-rating_count", "pk")
+        .prefetch_related("genres")[:pool]
+    )
+    by_genre = defaultdict(list)
+    for item in popular:
+        for genre in item.genres.all():
+            by_genre[genre.name].append(item)
+    # Genres with the most popular titles first, so the first row is familiar.
+    queues = sorted(by_genre.values(), key=len, reverse=True)
+    chosen, seen = [], set()
+    for round_ in zip_longest(*queues):
+        for item in round_:
+            if item is not None and item.pk not in seen:
+                chosen.append(item)
+                seen.add(item.pk)
+                if len(chosen) == limit:
+                    return chosen
+    # A catalog without genres: the most popular titles.
+    for item in popular:
+        if item.pk not in seen and len(chosen) < limit:
+            chosen.append(item)
+            seen.add(item.pk)
+    return chosen
+
+
+def ratings_of(*, user):
+    return Rating.objects.filter(user=user).select_related("item").order_by("-updated_at", "-pk")
+
+
+def history_of(*, user):
+    return Interaction.objects.filter(user=user).select_related("item").order_by("-created_at", "-pk")
+
+
+def not_interested_of(*, user) -> list[Interaction]:
+    """The newest "not interested" or "dislike" per item: what the member asked us to stop showing."""
+    events = history_of(user=user).filter(kind__in=[Interaction.Kind.NOT_INTERESTED, Interaction.Kind.DISLIKE])
+    latest = {}
+    for event in events:
+        latest.setdefault(event.item_id, event)
+    return list(latest.values())

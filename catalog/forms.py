@@ -1,0 +1,45 @@
+from django import forms
+
+from catalog.models import Genre, Item
+from catalog.selectors import SORTS
+
+
+class BrowseForm(forms.Form):
+    q = forms.CharField(
+        label="Title", required=False, max_length=200, widget=forms.SearchInput(attrs={"placeholder": "Search titles"})
+    )
+    kind = forms.ChoiceField(label="Kind", required=False, choices=[("", "Any kind"), *Item.Kind.choices])
+    genre = forms.ChoiceField(label="Genre", required=False)
+    year_min = forms.IntegerField(label="From year", required=False, min_value=1800, max_value=2100)
+    year_max = forms.IntegerField(label="To year", required=False, min_value=1800, max_value=2100)
+    sort = forms.ChoiceField(
+        label="Sort by",
+        required=False,
+        choices=[("popular", "Most popular"), ("rating", "Highest rated"), ("newest", "Newest"), ("title", "Title")],
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["genre"].choices = [("", "Any genre"), *Genre.objects.values_list("slug", "name")]
+
+    def clean(self):
+        data = super().clean()
+        low, high = data.get("year_min"), data.get("year_max")
+        if low and high and low > high:
+            # Swap rather than scold: the intent is clear.
+            data["year_min"], data["year_max"] = high, low
+        if data.get("sort") not in SORTS:
+            data["sort"] = "popular"
+        return data
+
+
+class RatingForm(forms.Form):
+    value = forms.TypedChoiceField(coerce=float, choices=[(f"{v:g}", v) for v in (x / 2 for x in range(1, 11))])
+
+
+FEEDBACK_KINDS = ("like", "dislike", "not_interested")
+
+
+class FeedbackForm(forms.Form):
+    kind = forms.ChoiceField(choices=[(k, k) for k in FEEDBACK_KINDS])
+    undo = forms.BooleanField(required=False)

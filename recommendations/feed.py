@@ -1,0 +1,187 @@
+"""The home feed in rows, built on serving.py's public functions.
+
+Every row leaves out what the member already rated or acted on (so a
+dislike or "not interested" never comes back) and what an earlier row
+already shows, so scrolling down always brings something new.
+"""
+
+from dataclasses import dataclass, field
+
+from django.core.cache import cache
+from django.db.models import Count, Sum, prefetch_related_objects
+
+from catalog.models import Genre, Interaction, Item, Rating
+from recommendations.serving import feed_for_user, popular_items, similar_items_for
+from recommendations.trending import trending_items
+
+PER_ROW = 12
+BECAUSE_ROWS = 3
+GENRE_ROWS = 2
+POSITIVE_RATING = 4.0
+POSITIVE_KINDS = (Interaction.Kind.LIKE, Interaction.Kind.FAVORITE, Interaction.Kind.PURCHASE)
+TOP_GENRES_CACHE_SECONDS = 600
+
+
+@dataclass
+class Card:
+    item: Item
+    reason: str
+
+
+@dataclass
+class FeedRow:
+    key: str  # stable and unique per page: the row's HTML id
+    title: str
+    cards: list[Card]
+    note: str = ""
+
+
+@dataclass
+class History:
+    seen: set[int] = field(default_factory=set)  # rated or acted on: never recommended again
+    anchors: list[int] = field(default_factory=list)  # liked items, most recent first
+
+    @property
+    def empty(self) -> bool:
+        return not self.seen
+
+
+def history_for(*, user) -> History:
+    if not user.is_authenticated:
+        return History()
+    ratings = list(Rating.objects.filter(user=user).values_list("item_id", "value", "updated_at"))
+    events = list(Interaction.objects.filter(user=user).values_list("item_id", "kind", "created_at"))
+    negative = {pk for pk, kind, _ in events if kind in Interaction.NEGATIVE_KINDS}
+    negative |= {pk for pk, value, _ in ratings if value < 2.5}
+    liked = [(at, value, pk) for pk, value, at in ratings if value >= POSITIVE_RATING]
+    liked += [(at, 5.0, pk) for pk, kind, at in events if kind in POSITIVE_KINDS]
+    # Recent first; among equally recent (an import, an onboarding), the highest rated.
+    liked.sort(key=lambda row: (row[0], row[1]), reverse=True)
+    anchors = list(dict.fromkeys(pk for _, _, pk in liked if pk not in negative))
+    seen = {pk for pk, _, _ in ratings} | {pk for pk, _, _ in events}
+    return History(seen=seen, anchors=anchors)
+
+
+class _Rows:
+    """Collects rows, skipping items already shown higher up or already seen."""
+
+    def __init__(self, history: History, per_row: int):
+        self.rows: list[FeedRow] = []
+        self.shown: set[int] = set()
+        self.history, self.per_row = history, per_row
+
+    @property
+    def excluded(self) -> set[int]:
+        return self.history.seen | self.shown
+
+    def add(self, key: str, title: str, cards, note: str = "") -> None:
+        kept = []
+        for card in cards:
+            if card.item.pk in self.excluded or not card.item.is_active:
+                continue
+            kept.append(card)
+            self.shown.add(card.item.pk)
+            if len(kept) == self.per_row:
+                break
+        if kept:
+            self.rows.append(FeedRow(key, title, kept, note))
+
+
+def home_feed(*, user, per_row: int = PER_ROW) -> list[FeedRow]:
+    history = history_for(user=user)
+    rows = _Rows(history, per_row)
+    if history.empty:
+        _add_popular(rows)
+    else:
+        _add_top_picks(rows, user)
+        _add_because_you_liked(rows, history)
+    rows.add(
+        "trending", "Trending now", _cards(trending_items(limit=_want(rows), exclude_pks=rows.excluded), "Trending now")
+    )
+    _add_new_arrivals(rows)
+    _add_genres(rows, _favourite_genres(history) if not history.empty else _top_genres())
+    prefetch_related_objects([card.item for row in rows.rows for card in row.cards], "genres")
+    return rows.rows
+
+
+def _want(rows: _Rows) -> int:
+    # Enough that dropping already-shown items still fills the row.
+    return rows.per_row + len(rows.shown)
+
+
+def _cards(items, reason: str) -> list[Card]:
+    return [Card(item, reason) for item in items]
+
+
+def _add_popular(rows: _Rows) -> None:
+    items = popular_items(limit=_want(rows), exclude_pks=rows.excluded)
+    rows.add("popular", "Popular on Encore", _cards(items, "Popular with everyone"))
+
+
+def _add_top_picks(rows: _Rows, user) -> None:
+    recommendations = feed_for_user(user=user, limit=rows.per_row + 8)
+    rows.add("top-picks", "Top picks for you", [Card(rec.item, rec.reason) for rec in recommendations])
+
+
+def _add_because_you_liked(rows: _Rows, history: History) -> None:
+    anchors = Item.objects.active().in_bulk(history.anchors[: BECAUSE_ROWS * 2])
+    added = 0
+    for pk in history.anchors[: BECAUSE_ROWS * 2]:
+        anchor = anchors.get(pk)
+        if anchor is None:
+            continue
+        before = len(rows.rows)
+        similar = similar_items_for(item=anchor, limit=rows.per_row * 2)
+        rows.add(
+            f"because-{anchor.pk}", f"Because you liked {anchor.title}", _cards(similar, f"Similar to {anchor.title}")
+        )
+        added += len(rows.rows) > before
+        if added == BECAUSE_ROWS:
+            return
+
+
+def _add_new_arrivals(rows: _Rows) -> None:
+    # Newest in the catalog; among titles added together (an import), the newest films first.
+    items = Item.objects.active().exclude(pk__in=rows.excluded).order_by("-created_at", "-year", "-pk")[: rows.per_row]
+    rows.add(
+        "new",
+        "New arrivals",
+        [Card(item, f"New in the catalog{f' · {item.year}' if item.year else ''}") for item in items],
+    )
+
+
+def _favourite_genres(history: History) -> list[Genre]:
+    """The genres most present among the items the member liked."""
+    if not history.anchors:
+        return []
+    counts = (
+        Item.genres.through.objects.filter(item_id__in=history.anchors)
+        .values("genre_id")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "genre_id")[:GENRE_ROWS]
+    )
+    ids = [row["genre_id"] for row in counts]
+    found = Genre.objects.in_bulk(ids)
+    return [found[pk] for pk in ids if pk in found]
+
+
+def _top_genres() -> list[Genre]:
+    """The genres with the most ratings overall, for visitors without a history; cached, it changes slowly."""
+    ids = cache.get("feed:top-genres")
+    if ids is None:
+        ranked = Genre.objects.annotate(votes=Sum("items__rating_count")).filter(votes__gt=0).order_by("-votes", "pk")
+        ids = list(ranked.values_list("pk", flat=True)[: GENRE_ROWS + 1])
+        cache.set("feed:top-genres", ids, TOP_GENRES_CACHE_SECONDS)
+    found = Genre.objects.in_bulk(ids)
+    return [found[pk] for pk in ids if pk in found]
+
+
+def _add_genres(rows: _Rows, genres: list[Genre]) -> None:
+    for genre in genres:
+        items = (
+            Item.objects.active()
+            .filter(genres=genre, rating_count__gt=0)
+            .exclude(pk__in=rows.excluded)
+            .order_by("-rating_count", "-rating_avg", "pk")[: rows.per_row]
+        )
+        rows.add(f"genre-{genre.slug}", f"Popular in {genre.name}", _cards(items, f"Popular in {genre.name}"))
