@@ -14,6 +14,7 @@ import secrets
 import signal
 import time
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from api import benchmark
@@ -38,6 +39,7 @@ class Command(BaseCommand):
         parser.add_argument("--events", type=int, default=50_000, help="Events to ingest, in batches of 10,000.")
 
     def handle(self, *args, seconds, connections, workers, worker_class, users, events, **options):
+        call_command("migrate", interactive=False, verbosity=0)
         popular = list(Item.objects.active().order_by("-rating_count").values_list("pk", flat=True)[:500])
         if len(popular) < 50:
             raise CommandError("load the demo catalog first: python manage.py bootstrap")
