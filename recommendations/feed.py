@@ -15,6 +15,7 @@ from recommendations.serving import feed_for_user, popular_items, similar_items_
 from recommendations.trending import trending_items
 
 PER_ROW = 12
+MIN_ROW = 4
 BECAUSE_ROWS = 3
 GENRE_ROWS = 2
 POSITIVE_RATING = 4.0
@@ -70,19 +71,13 @@ class _Rows:
         self.shown: set[int] = set()
         self.history, self.per_row = history, per_row
 
-    @property
-    def excluded(self) -> set[int]:
-        return self.history.seen | self.shown
-
     def add(self, key: str, title: str, cards, note: str = "") -> None:
-        kept = []
-        for card in cards:
-            if card.item.pk in self.excluded or not card.item.is_active:
-                continue
-            kept.append(card)
-            self.shown.add(card.item.pk)
-            if len(kept) == self.per_row:
-                break
+        cards = [c for c in cards if c.item.pk not in self.history.seen and c.item.is_active]
+        kept = [c for c in cards if c.item.pk not in self.shown][: self.per_row]
+        if len(kept) < MIN_ROW:
+            # A small catalog: repeating a title from a row above beats a near-empty row.
+            kept += [c for c in cards if c.item.pk in self.shown][: MIN_ROW - len(kept)]
+        self.shown.update(c.item.pk for c in kept)
         if kept:
             self.rows.append(FeedRow(key, title, kept, note))
 
@@ -96,7 +91,9 @@ def home_feed(*, user, per_row: int = PER_ROW) -> list[FeedRow]:
         _add_top_picks(rows, user)
         _add_because_you_liked(rows, history)
     rows.add(
-        "trending", "Trending now", _cards(trending_items(limit=_want(rows), exclude_pks=rows.excluded), "Trending now")
+        "trending",
+        "Trending now",
+        _cards(trending_items(limit=_want(rows), exclude_pks=rows.history.seen), "Trending now"),
     )
     _add_new_arrivals(rows)
     _add_genres(rows, _favourite_genres(history) if not history.empty else _top_genres())
@@ -114,7 +111,7 @@ def _cards(items, reason: str) -> list[Card]:
 
 
 def _add_popular(rows: _Rows) -> None:
-    items = popular_items(limit=_want(rows), exclude_pks=rows.excluded)
+    items = popular_items(limit=_want(rows), exclude_pks=rows.history.seen)
     rows.add("popular", "Popular on Encore", _cards(items, "Popular with everyone"))
 
 
@@ -142,7 +139,9 @@ def _add_because_you_liked(rows: _Rows, history: History) -> None:
 
 def _add_new_arrivals(rows: _Rows) -> None:
     # Newest in the catalog; among titles added together (an import), the newest films first.
-    items = Item.objects.active().exclude(pk__in=rows.excluded).order_by("-created_at", "-year", "-pk")[: rows.per_row]
+    items = (
+        Item.objects.active().exclude(pk__in=rows.history.seen).order_by("-created_at", "-year", "-pk")[: _want(rows)]
+    )
     rows.add(
         "new",
         "New arrivals",
@@ -181,7 +180,7 @@ def _add_genres(rows: _Rows, genres: list[Genre]) -> None:
         items = (
             Item.objects.active()
             .filter(genres=genre, rating_count__gt=0)
-            .exclude(pk__in=rows.excluded)
-            .order_by("-rating_count", "-rating_avg", "pk")[: rows.per_row]
+            .exclude(pk__in=rows.history.seen)
+            .order_by("-rating_count", "-rating_avg", "pk")[: _want(rows)]
         )
         rows.add(f"genre-{genre.slug}", f"Popular in {genre.name}", _cards(items, f"Popular in {genre.name}"))

@@ -16,3 +16,13 @@ def _fresh_serving_cache():
 def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    # The locmem cache outlives a test's database: cached ids must not leak into the next test.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
