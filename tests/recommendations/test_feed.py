@@ -1,0 +1,91 @@
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.utils import timezone
+
+from catalog.models import Interaction, Rating
+from catalog.services import item_stats_refresh
+from recommendations.feed import PER_ROW, home_feed
+from tests.factories import GenreFactory, InteractionFactory, ItemFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def big_shelf(db):
+    """Three genres of 20 items, each rated by a few people, popularity falling with the index."""
+    raters = [UserFactory(username=f"rater{i}") for i in range(6)]
+    shelf = {}
+    for name in ("Drama", "Comedy", "Horror"):
+        genre = GenreFactory(name=name)
+        shelf[name] = [ItemFactory(title=f"{name} {i}", genres=[genre]) for i in range(20)]
+        Rating.objects.bulk_create(
+            Rating(user=rater, item=item, value=4.0)
+            for i, item in enumerate(shelf[name])
+            for rater in raters[: 6 - i // 4]
+        )
+    item_stats_refresh()
+    return shelf
+
+
+def keys(rows):
+    return [row.key for row in rows]
+
+
+def test_rows_for_visitors_do_not_repeat_titles(big_shelf):
+    rows = home_feed(user=AnonymousUser())
+
+    assert keys(rows)[:3] == ["popular", "trending", "new"]
+    assert any(key.startswith("genre-") for key in keys(rows))
+    # Five full rows use up the 60 titles without a repeat; only a row after that may repeat some.
+    pks = [card.item.pk for row in rows[:5] for card in row.cards]
+    assert len(pks) == len(set(pks)) == 60
+    assert all(len(row.cards) <= PER_ROW for row in rows)
+
+
+def test_a_member_gets_rows_for_their_favourite_genres_without_what_they_saw(big_shelf):
+    member = UserFactory(username="scared")
+    for item in big_shelf["Horror"][:3]:
+        InteractionFactory(user=member, item=item, kind=Interaction.Kind.LIKE)
+    Rating.objects.create(user=member, item=big_shelf["Drama"][0], value=4.5)
+
+    rows = home_feed(user=member)
+
+    assert "genre-horror" in keys(rows)
+    horror = next(row for row in rows if row.key == "genre-horror")
+    assert horror.title == "Popular in Horror"
+    seen = {*(i.pk for i in big_shelf["Horror"][:3]), big_shelf["Drama"][0].pk}
+    assert not seen & {card.item.pk for row in rows for card in row.cards}
+
+
+def test_because_you_liked_rows_start_from_the_most_recent_likes(big_shelf):
+    member = UserFactory(username="recent")
+    now = timezone.now()
+    old, new = big_shelf["Comedy"][0], big_shelf["Horror"][0]
+    Rating.objects.create(user=member, item=old, value=5.0, updated_at=now - timedelta(days=30))
+    InteractionFactory(user=member, item=new, kind=Interaction.Kind.LIKE, created_at=now)
+
+    rows = home_feed(user=member)
+
+    because = [row for row in rows if row.key.startswith("because-")]
+    assert [row.title for row in because] == ["Because you liked Horror 0", "Because you liked Comedy 0"]
+    assert all(card.reason == "Similar to Horror 0" for card in because[0].cards)
+
+
+def test_disliked_items_are_never_anchors_nor_cards(big_shelf):
+    member = UserFactory(username="grumpy")
+    Rating.objects.create(user=member, item=big_shelf["Drama"][1], value=5.0)
+    InteractionFactory(user=member, item=big_shelf["Drama"][1], kind=Interaction.Kind.DISLIKE)
+    InteractionFactory(user=member, item=big_shelf["Comedy"][0], kind=Interaction.Kind.NOT_INTERESTED)
+
+    rows = home_feed(user=member)
+
+    assert not [row for row in rows if row.key.startswith("because-")]
+    shown = {card.item.pk for row in rows for card in row.cards}
+    assert big_shelf["Comedy"][0].pk not in shown and big_shelf["Drama"][1].pk not in shown
+
+
+def test_a_small_catalog_repeats_titles_rather_than_show_empty_rows(tiny_catalog):
+    rows = home_feed(user=AnonymousUser())
+    assert all(len(row.cards) >= 4 for row in rows)
