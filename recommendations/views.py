@@ -11,7 +11,9 @@ def _feed_context(request) -> dict:
         # A member without any history yet: invite them to pick a few titles (gently, if they skipped before).
         skipped = Profile.objects.filter(user=request.user, onboarding_skipped=True).exists()
         welcome = "skipped" if skipped else "new"
-    return {"rows": rows, "welcome": welcome}
+    # The first row's cards (top picks, or what is popular) under the name earlier callers know.
+    recommendations = rows[0].cards if rows else []
+    return {"rows": rows, "welcome": welcome, "recommendations": recommendations}
 
 
 def home(request):
