@@ -8,7 +8,7 @@ already shows, so scrolling down always brings something new.
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
-from django.db.models import Count, Sum, prefetch_related_objects
+from django.db.models import Count, Q, Sum, prefetch_related_objects
 
 from catalog.models import Genre, Interaction, Item, Rating
 from recommendations.serving import feed_for_user, popular_items, similar_items_for
@@ -39,12 +39,34 @@ class FeedRow:
 
 @dataclass
 class History:
+    user: object = None
     seen: set[int] = field(default_factory=set)  # rated or acted on: never recommended again
     anchors: list[int] = field(default_factory=list)  # liked items, most recent first
 
     @property
     def empty(self) -> bool:
         return not self.seen
+
+    def unseen(self, queryset):
+        """`queryset` without what the member rated or acted on.
+
+        Subqueries, not a list of ids: a demo member has thousands of ratings,
+        and binding that many parameters costs more than the queries themselves.
+        """
+        if self.empty:
+            return queryset
+        return queryset.exclude(pk__in=Rating.objects.filter(user=self.user).values("item_id")).exclude(
+            pk__in=Interaction.objects.filter(user=self.user).values("item_id")
+        )
+
+    def seen_subquery(self):
+        # For serving functions that take `exclude_pks`: one subquery covering both tables.
+        if self.empty:
+            return []
+        return Item.objects.filter(
+            Q(pk__in=Rating.objects.filter(user=self.user).values("item_id"))
+            | Q(pk__in=Interaction.objects.filter(user=self.user).values("item_id"))
+        ).values("pk")
 
 
 def history_for(*, user) -> History:
@@ -60,7 +82,7 @@ def history_for(*, user) -> History:
     liked.sort(key=lambda row: (row[0], row[1]), reverse=True)
     anchors = list(dict.fromkeys(pk for _, _, pk in liked if pk not in negative))
     seen = {pk for pk, _, _ in ratings} | {pk for pk, _, _ in events}
-    return History(seen=seen, anchors=anchors)
+    return History(user=user, seen=seen, anchors=anchors)
 
 
 class _Rows:
@@ -93,7 +115,7 @@ def home_feed(*, user, per_row: int = PER_ROW) -> list[FeedRow]:
     rows.add(
         "trending",
         "Trending now",
-        _cards(trending_items(limit=_want(rows), exclude_pks=rows.history.seen), "Trending now"),
+        _cards(trending_items(limit=_want(rows), exclude_pks=rows.history.seen_subquery()), "Trending now"),
     )
     _add_new_arrivals(rows)
     _add_genres(rows, _favourite_genres(history) if not history.empty else _top_genres())
@@ -106,12 +128,17 @@ def _want(rows: _Rows) -> int:
     return rows.per_row + len(rows.shown)
 
 
+def _card_items():
+    # Only what a card shows: long descriptions and JSON columns cost time to load and are never used.
+    return Item.objects.active().only("pk", "kind", "title", "year", "is_active", "rating_count", "rating_avg")
+
+
 def _cards(items, reason: str) -> list[Card]:
     return [Card(item, reason) for item in items]
 
 
 def _add_popular(rows: _Rows) -> None:
-    items = popular_items(limit=_want(rows), exclude_pks=rows.history.seen)
+    items = popular_items(limit=_want(rows), exclude_pks=rows.history.seen_subquery())
     rows.add("popular", "Popular on Encore", _cards(items, "Popular with everyone"))
 
 
@@ -128,7 +155,7 @@ def _add_because_you_liked(rows: _Rows, history: History) -> None:
         if anchor is None:
             continue
         before = len(rows.rows)
-        similar = similar_items_for(item=anchor, limit=rows.per_row * 2)
+        similar = similar_items_for(item=anchor, limit=rows.per_row * 3)
         rows.add(
             f"because-{anchor.pk}", f"Because you liked {anchor.title}", _cards(similar, f"Similar to {anchor.title}")
         )
@@ -139,9 +166,7 @@ def _add_because_you_liked(rows: _Rows, history: History) -> None:
 
 def _add_new_arrivals(rows: _Rows) -> None:
     # Newest in the catalog; among titles added together (an import), the newest films first.
-    items = (
-        Item.objects.active().exclude(pk__in=rows.history.seen).order_by("-created_at", "-year", "-pk")[: _want(rows)]
-    )
+    items = rows.history.unseen(_card_items()).order_by("-created_at", "-year", "-pk")[: _want(rows)]
     rows.add(
         "new",
         "New arrivals",
@@ -177,10 +202,7 @@ def _top_genres() -> list[Genre]:
 
 def _add_genres(rows: _Rows, genres: list[Genre]) -> None:
     for genre in genres:
-        items = (
-            Item.objects.active()
-            .filter(genres=genre, rating_count__gt=0)
-            .exclude(pk__in=rows.history.seen)
-            .order_by("-rating_count", "-rating_avg", "pk")[: _want(rows)]
-        )
+        items = rows.history.unseen(_card_items().filter(genres=genre, rating_count__gt=0)).order_by(
+            "-rating_count", "-rating_avg", "pk"
+        )[: _want(rows)]
         rows.add(f"genre-{genre.slug}", f"Popular in {genre.name}", _cards(items, f"Popular in {genre.name}"))
