@@ -59,4 +59,5 @@ def rating_choices():
 
 @register.simple_tag
 def feedback_buttons():
-    return [("like", "Like", "👍"), ("dislike", "Dislike", "👎"), ("not_interested", "Not interested", "✕")]
+    # Symbols every system font has; the words carry the meaning for screen readers.
+    return [("like", "Like", "♥"), ("dislike", "Dislike", "✗"), ("not_interested", "Not interested", "⊘")]
