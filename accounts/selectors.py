@@ -1,7 +1,6 @@
 """Reads for the account pages: onboarding choices and a member's own data."""
 
 from collections import defaultdict
-from itertools import zip_longest
 
 from catalog.models import Interaction, Item, Rating
 
@@ -22,16 +21,20 @@ def onboarding_candidates(*, limit: int = 36, pool: int = 400) -> list[Item]:
     for item in popular:
         for genre in item.genres.all():
             by_genre[genre.name].append(item)
-    # Genres with the most popular titles first, so the first row is familiar.
-    queues = sorted(by_genre.values(), key=len, reverse=True)
+    # Genres with the most popular titles first, so the first row is familiar; each genre in
+    # turn adds its most popular title not chosen yet, so niche genres get a seat too.
+    queues = [iter(queue) for queue in sorted(by_genre.values(), key=len, reverse=True)]
     chosen, seen = [], set()
-    for round_ in zip_longest(*queues):
-        for item in round_:
-            if item is not None and item.pk not in seen:
-                chosen.append(item)
-                seen.add(item.pk)
-                if len(chosen) == limit:
-                    return chosen
+    while queues and len(chosen) < limit:
+        for queue in list(queues):
+            item = next((i for i in queue if i.pk not in seen), None)
+            if item is None:
+                queues.remove(queue)
+                continue
+            chosen.append(item)
+            seen.add(item.pk)
+            if len(chosen) == limit:
+                return chosen
     # A catalog without genres: the most popular titles.
     for item in popular:
         if item.pk not in seen and len(chosen) < limit:
