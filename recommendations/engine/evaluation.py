@@ -1,0 +1,110 @@
+"""Offline evaluation: per-user holdout split and top-k ranking metrics.
+
+Protocol (as in Microsoft Recommenders' MovieLens table): per user a random
+share of the positive interactions is held out; the model is fitted on the
+rest; top-k among items the user has not seen in training; binary relevance.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+import scipy.sparse as sp
+
+from recommendations.engine.base import as_csr
+
+
+def holdout_mask(X: sp.csr_matrix, fraction: float = 0.25, seed: int = 42) -> np.ndarray:
+    """(nnz,) bool over X's stored entries: round(fraction * n_u) random positives of each user.
+
+    Negative entries are never held out: they stay in training as negative evidence.
+    """
+    X = as_csr(X)
+    rng = np.random.default_rng(seed)
+    rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+    positive = X.data > 0
+    order = np.lexsort((rng.random(X.nnz), ~positive, rows))  # each user's positives first, shuffled
+    n_pos = np.bincount(rows[positive], minlength=X.shape[0])
+    position = np.arange(X.nnz) - X.indptr[rows[order]]
+    mask = np.zeros(X.nnz, dtype=bool)
+    mask[order] = position < np.floor(fraction * n_pos[rows[order]] + 0.5)
+    return mask & positive
+
+
+def split(X: sp.csr_matrix, mask: np.ndarray) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """(train, test) with the same shape: entries where mask is False / True."""
+    X = as_csr(X)
+    rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+
+    def part(keep):
+        return sp.csr_matrix((X.data[keep], (rows[keep], X.indices[keep])), shape=X.shape, dtype=np.float32)
+
+    return part(~mask), part(mask)
+
+
+def ranking_metrics(recs: np.ndarray, test: sp.csr_matrix, k: int = 10) -> dict[str, float]:
+    """Mean precision, recall, nDCG and MAP at k over users with at least one test item.
+
+    recs: (n_users, >=k) int64 item indices (-1 = padding); test: (n_users, n_items), positives relevant.
+    MAP@k divides by min(n_relevant, k), so a perfect list scores 1.
+    """
+    test = as_csr(test)
+    recs = recs[:, :k]
+    n_rel = np.diff(test.indptr)
+    users = np.flatnonzero(n_rel > 0)
+    hits = np.zeros((len(users), k), dtype=bool)
+    for row, u in enumerate(users):
+        relevant = test.indices[test.indptr[u] : test.indptr[u + 1]]
+        hits[row] = np.isin(recs[u], relevant) & (recs[u] >= 0)
+    n = n_rel[users].astype(np.float64)
+    discounts = 1.0 / np.log2(np.arange(2, k + 2))
+    ideal = np.cumsum(discounts)[np.minimum(n, k).astype(int) - 1]
+    precision_at = np.cumsum(hits, axis=1) / np.arange(1, k + 1)
+    return {
+        f"precision@{k}": float(np.mean(hits.sum(axis=1) / k)) if len(users) else 0.0,
+        f"recall@{k}": float(np.mean(hits.sum(axis=1) / n)) if len(users) else 0.0,
+        f"ndcg@{k}": float(np.mean((hits * discounts).sum(axis=1) / ideal)) if len(users) else 0.0,
+        f"map@{k}": float(np.mean((precision_at * hits).sum(axis=1) / np.minimum(n, k))) if len(users) else 0.0,
+    }
+
+
+def ndcg(recs: np.ndarray, test: sp.csr_matrix, k: int = 10) -> float:
+    return ranking_metrics(recs, test, k)[f"ndcg@{k}"]
+
+
+def evaluate(
+    factory: Callable,
+    X: sp.csr_matrix,
+    *,
+    item_texts: list[str] | None = None,
+    timestamps: np.ndarray | None = None,
+    k: int = 10,
+    fraction: float = 0.25,
+    seed: int = 42,
+) -> dict[str, float]:
+    """Fit `factory()` on a per-user holdout split of X and measure it on the held-out part.
+
+    Returns precision/recall/ndcg/map@k, coverage (share of the catalog that appears
+    in some list) and fit_s (seconds spent fitting).
+    """
+    X = as_csr(X)
+    mask = holdout_mask(X, fraction, seed)
+    train, test = split(X, mask)
+    train_ts = None if timestamps is None else np.asarray(timestamps)[~mask]
+    started = time.perf_counter()
+    model = factory().fit(train, item_texts=item_texts, timestamps=train_ts)
+    fit_s = time.perf_counter() - started
+    users = np.flatnonzero(np.diff(test.indptr) > 0)
+    recs, _ = model.recommend(train[users], k)
+    metrics = ranking_metrics(recs, test[users], k)
+    listed = np.unique(recs[recs >= 0])
+    metrics["coverage"] = float(len(listed) / max(X.shape[1], 1))
+    metrics["fit_s"] = round(fit_s, 3)
+    return metrics
+
+
+def holdout_metrics(factory: Callable, X, *, item_texts=None, timestamps=None, k: int = 10) -> dict[str, float]:
+    """Metrics of a model trained the platform's way, for a model version's record."""
+    return evaluate(factory, X, item_texts=item_texts, timestamps=timestamps, k=k)

@@ -1,0 +1,156 @@
+"""Item-kNN: cosine similarity with shrinkage, top-K neighbours per item, sparse.
+
+The similarity matrix is computed in independent blocks of item rows, so the
+work can be spread over processes or machines and merged; one process or many
+give the same matrix, row for row.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from recommendations.engine.base import Recommender, positive_part
+
+# Rows per block: bounds the dense (block, n_items) similarity buffer to ~100 MB.
+BLOCK_CELLS = 25_000_000
+
+
+def item_norms(X) -> np.ndarray:
+    """(n_items,) float64 L2 norm of each item column of the positive part of X."""
+    X = sp.csr_matrix(X)
+    values = np.maximum(X.data.astype(np.float64), 0.0)
+    return np.sqrt(np.bincount(X.indices, weights=values**2, minlength=X.shape[1]))
+
+
+def cooccurrence_block(Xt: sp.csr_matrix, X: sp.csr_matrix, start: int, stop: int) -> np.ndarray:
+    """Dense (stop-start, n_items) float32 block of X.T @ X; Xt is X.T as CSR."""
+    return (Xt[start:stop] @ X).toarray().astype(np.float32, copy=False)
+
+
+def keep_top_k(dense: np.ndarray, k: int) -> sp.csr_matrix:
+    """Keep the k largest positive values of each row of `dense` (b, m) as CSR float32."""
+    b, m = dense.shape
+    kk = min(k, m)
+    if kk <= 0:
+        return sp.csr_matrix((b, m), dtype=np.float32)
+    cols = np.argpartition(-dense, kk - 1, axis=1)[:, :kk] if kk < m else np.tile(np.arange(m), (b, 1))
+    vals = np.take_along_axis(dense, cols, axis=1)
+    keep = vals > 0
+    rows = np.repeat(np.arange(b), keep.sum(axis=1))
+    out = sp.csr_matrix((vals[keep], (rows, cols[keep])), shape=(b, m), dtype=np.float32)
+    out.sort_indices()
+    return out
+
+
+def item_similarity_block(X, start: int, stop: int, *, k: int, shrinkage: float) -> sp.csr_matrix:
+    """Top-k cosine-with-shrinkage neighbours of items [start, stop), as (stop-start, n_items) CSR float32.
+
+    X: (n_users, n_items) CSR or CSC; only positive entries count.
+    sim(i, j) = <x_i, x_j> / (|x_i| |x_j| + shrinkage); an item is never its own neighbour.
+    """
+    P = positive_part(sp.csr_matrix(X, dtype=np.float32))
+    return similarity_rows(P, P.T.tocsr(), item_norms(P), start, stop, k=k, shrinkage=shrinkage)
+
+
+def similarity_rows(P, Pt, norms, start: int, stop: int, *, k: int, shrinkage: float) -> sp.csr_matrix:
+    """`item_similarity_block` on prepared inputs: P positive CSR, Pt = P.T CSR, norms (n_items,)."""
+    out = []
+    norms = np.asarray(norms, dtype=np.float32)
+    step = max(1, BLOCK_CELLS // max(P.shape[1], 1))
+    for lo in range(start, stop, step):
+        hi = min(lo + step, stop)
+        dense = cooccurrence_block(Pt, P, lo, hi)
+        denom = norms[lo:hi, None] * norms[None, :] + np.float32(shrinkage)
+        np.divide(dense, denom, out=dense, where=denom > 0)
+        dense[np.arange(hi - lo), np.arange(lo, hi)] = 0.0
+        out.append(keep_top_k(dense, k))
+    return merge_similarity_blocks(out) if out else sp.csr_matrix((0, P.shape[1]), dtype=np.float32)
+
+
+def merge_similarity_blocks(blocks: list[sp.csr_matrix]) -> sp.csr_matrix:
+    """Stack consecutive row blocks (in item order) into one (n_items, n_items) CSR float32."""
+    merged = sp.vstack(blocks, format="csr", dtype=np.float32)
+    merged.sort_indices()
+    return merged
+
+
+def item_similarity(X, *, k: int, shrinkage: float) -> sp.csr_matrix:
+    """Whole (n_items, n_items) top-k similarity matrix, computed block by block."""
+    P = positive_part(sp.csr_matrix(X, dtype=np.float32))
+    n = P.shape[1]
+    return similarity_rows(P, P.T.tocsr(), item_norms(P), 0, n, k=k, shrinkage=shrinkage)
+
+
+def truncate_rows(S: sp.csr_matrix, k: int) -> sp.csr_matrix:
+    """Keep the k largest entries of each row of S; exact on a top-K matrix for any k <= K."""
+    S = sp.csr_matrix(S, dtype=np.float32)
+    if np.diff(S.indptr).max(initial=0) <= k:
+        return S
+    rows = []
+    for i in range(S.shape[0]):
+        lo, hi = S.indptr[i], S.indptr[i + 1]
+        vals, cols = S.data[lo:hi], S.indices[lo:hi]
+        if hi - lo > k:
+            pick = np.argpartition(-vals, k - 1)[:k]
+            vals, cols = vals[pick], cols[pick]
+        rows.append((vals, cols))
+    data = np.concatenate([r[0] for r in rows])
+    indices = np.concatenate([r[1] for r in rows])
+    indptr = np.concatenate([[0], np.cumsum([len(r[0]) for r in rows])])
+    out = sp.csr_matrix((data, indices, indptr), shape=S.shape)
+    out.sort_indices()
+    return out
+
+
+class ItemKNN(Recommender):
+    """score(u, j) = sum over history items i of h_ui * sim(i, j), i's top-k neighbours only.
+
+    Negative history entries push their neighbours down.
+    """
+
+    name = "itemknn"
+
+    def __init__(self, k: int = 100, shrinkage: float = 10.0):
+        super().__init__(k=int(k), shrinkage=float(shrinkage))
+        self.similarity = sp.csr_matrix((0, 0), dtype=np.float32)
+
+    @classmethod
+    def from_similarity(cls, S, X, **params) -> ItemKNN:
+        """A fitted model from a precomputed (merged) similarity matrix and the matrix X it came from."""
+        model = cls(**params)
+        model.fit(X, similarity=S)
+        return model
+
+    def fit(self, X, *, item_texts=None, timestamps=None, similarity=None) -> ItemKNN:
+        """As Recommender.fit; `similarity` (n_items, n_items) skips computing it (see from_similarity)."""
+        self._given = similarity
+        try:
+            return super().fit(X, item_texts=item_texts, timestamps=timestamps)
+        finally:
+            self._given = None
+
+    def _fit(self, X, *, item_texts, timestamps) -> None:
+        k, shrinkage = self.params["k"], self.params["shrinkage"]
+        if self._given is not None:
+            S = truncate_rows(self._given, k)
+            if S.shape != (self.n_items, self.n_items):
+                raise ValueError(f"similarity must be {self.n_items} x {self.n_items}, got {S.shape}")
+        else:
+            S = item_similarity(X, k=k, shrinkage=shrinkage)
+        self.similarity = S
+
+    def _scores(self, H: sp.csr_matrix) -> np.ndarray:
+        return (H @ self.similarity).toarray().astype(np.float32, copy=False)
+
+    def _item_weights(self, hist: np.ndarray, items: np.ndarray) -> np.ndarray:
+        return self.similarity[hist][:, items].toarray().astype(np.float64)
+
+    def _similar_row(self, item: int) -> np.ndarray:
+        return self.similarity[item].toarray()[0]
+
+    def _state(self) -> dict:
+        return {"similarity": self.similarity}
+
+    def _set_state(self, state: dict) -> None:
+        self.similarity = state["similarity"]

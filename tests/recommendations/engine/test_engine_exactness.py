@@ -1,0 +1,96 @@
+"""Every fast path equals the obvious dense computation."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from recommendations.engine import build_model
+from recommendations.engine.base import top_k
+from recommendations.engine.knn import (
+    ItemKNN,
+    item_similarity,
+    item_similarity_block,
+    merge_similarity_blocks,
+    truncate_rows,
+)
+
+
+def random_matrix(n_users=80, n_items=50, density=0.15, seed=3):
+    X = sp.random(n_users, n_items, density=density, format="csr", dtype=np.float32, random_state=seed)
+    X.data = np.round(X.data * 4 + 1)  # distinct-ish integer confidences 1..5
+    X.data[::17] *= -1  # negative evidence must not enter similarities
+    return X
+
+
+def dense_similarity(X, k, shrinkage):
+    P = np.maximum(X.toarray().astype(np.float64), 0)
+    norms = np.linalg.norm(P, axis=0)
+    S = (P.T @ P) / (norms[:, None] * norms[None, :] + shrinkage)
+    np.fill_diagonal(S, 0)
+    out = np.zeros_like(S)
+    for i, row in enumerate(S):
+        best = np.argsort(-row, kind="stable")[:k]
+        best = best[row[best] > 0]
+        out[i, best] = row[best]
+    return out
+
+
+@pytest.mark.parametrize("k,shrinkage", [(5, 0.0), (10, 10.0), (100, 2.0)])
+def test_blockwise_top_k_similarity_matches_dense(k, shrinkage):
+    X = random_matrix()
+    fast = item_similarity(X, k=k, shrinkage=shrinkage).toarray()
+    np.testing.assert_allclose(fast, dense_similarity(X, k, shrinkage), rtol=1e-5, atol=1e-7)
+
+
+def test_blocks_merged_equal_one_process():
+    X = random_matrix(n_items=47)
+    whole = item_similarity(X, k=7, shrinkage=5.0)
+    bounds = [0, 10, 11, 30, 47]
+    blocks = [item_similarity_block(X.tocsc(), a, b, k=7, shrinkage=5.0) for a, b in zip(bounds, bounds[1:])]
+    merged = merge_similarity_blocks(blocks)
+    assert merged.shape == (47, 47)
+    assert (merged != whole).nnz == 0
+
+    one = ItemKNN(k=7, shrinkage=5.0).fit(X)
+    sharded = ItemKNN.from_similarity(merged, X, k=7, shrinkage=5.0)
+    H = X[:20]
+    assert np.array_equal(one.recommend(H, 10)[0], sharded.recommend(H, 10)[0])
+    assert np.array_equal(one.recommend(H, 10)[1], sharded.recommend(H, 10)[1])
+
+
+def test_truncating_a_top_k_matrix_equals_computing_a_smaller_k():
+    X = random_matrix()
+    big = item_similarity(X, k=20, shrinkage=3.0)
+    assert (truncate_rows(big, 6) != item_similarity(X, k=6, shrinkage=3.0)).nnz == 0
+
+
+def test_sparse_item_knn_scores_match_dense():
+    X = random_matrix()
+    model = ItemKNN(k=8, shrinkage=1.0).fit(X)
+    H = random_matrix(n_users=12, seed=9)
+    expected = H.toarray().astype(np.float64) @ dense_similarity(X, 8, 1.0)
+    np.testing.assert_allclose(model.scores(H), expected, rtol=1e-4, atol=1e-5)
+
+
+def test_top_k_matches_a_full_sort():
+    rng = np.random.default_rng(0)
+    scores = rng.integers(0, 6, size=(30, 25)).astype(np.float32)  # many ties
+    scores[rng.random(scores.shape) < 0.3] = -np.inf
+    prior = rng.permutation(25) / 25
+    items, values = top_k(scores, 8, prior)
+    for row, got, got_v in zip(scores, items, values):
+        order = np.lexsort((-prior, -row))  # by score, ties by popularity
+        order = [j for j in order if np.isfinite(row[j])][:8]
+        assert got[: len(order)].tolist() == order
+        assert np.all(got[len(order) :] == -1) and np.all(np.isneginf(got_v[len(order) :]))
+        assert np.array_equal(got_v[: len(order)], row[order])
+
+
+@pytest.mark.parametrize("name", ["popularity", "itemknn"])
+def test_batched_scoring_equals_one_batch(name, monkeypatch):
+    X = random_matrix()
+    model = build_model(name).fit(X)
+    whole = model.recommend(X, 5)
+    monkeypatch.setattr("recommendations.engine.base.SCORE_BLOCK_CELLS", 7 * 50)
+    batched = model.recommend(X, 5)
+    assert np.array_equal(whole[0], batched[0]) and np.array_equal(whole[1], batched[1])
