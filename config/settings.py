@@ -225,6 +225,17 @@ ENCORE_RETRAIN_MINUTES = envint("ENCORE_RETRAIN_MINUTES", 60, minimum=1)
 ENCORE_QUALITY_TOLERANCE = envfloat("ENCORE_QUALITY_TOLERANCE", 0.05)
 ENCORE_KEEP_VERSIONS = envint("ENCORE_KEEP_VERSIONS", 5, minimum=1)
 ENCORE_TRENDING_HALF_LIFE_DAYS = envfloat("ENCORE_TRENDING_HALF_LIFE_DAYS", 7.0)
+ENCORE_TRENDING_REFRESH_MINUTES = envint("ENCORE_TRENDING_REFRESH_MINUTES", 15, minimum=1)
+# A training run refreshes its heartbeat this often; one silent for STALE seconds (a killed
+# worker) is marked failed, which frees the single-flight slot for the next run.
+ENCORE_TRAINING_HEARTBEAT_SECONDS = envint("ENCORE_TRAINING_HEARTBEAT_SECONDS", 10, minimum=1)
+ENCORE_TRAINING_STALE_SECONDS = envint("ENCORE_TRAINING_STALE_SECONDS", 120, minimum=2)
+# Item-block sharding of the similarity work over Celery workers: blocks per matrix, and the
+# data size from which it pays off (smaller catalogs train in one task).
+ENCORE_TRAINING_BLOCKS = envint("ENCORE_TRAINING_BLOCKS", 8, minimum=1)
+ENCORE_SHARD_MIN_INTERACTIONS = envint("ENCORE_SHARD_MIN_INTERACTIONS", 1_000_000, minimum=0)
+# Users sampled for the holdout metrics of a version (all of them below this).
+ENCORE_EVAL_USERS = envint("ENCORE_EVAL_USERS", 5000, minimum=10)
 ENCORE_DEMO_DATA = BASE_DIR / "data" / "ml-latest-small"
 # Password of the demo accounts created by the MovieLens import (demo1 ... demo610).
 ENCORE_DEMO_PASSWORD = envstr("ENCORE_DEMO_PASSWORD", "encore-demo")

@@ -8,6 +8,13 @@ class ModelVersionQuerySet(models.QuerySet):
     def active(self):
         return self.filter(status=ModelVersion.Status.ACTIVE)
 
+    def training(self):
+        return self.filter(status=ModelVersion.Status.TRAINING)
+
+    def servable(self):
+        """Finished versions whose artifact is still stored: candidates to serve or roll back to."""
+        return self.filter(status__in=[ModelVersion.Status.ACTIVE, ModelVersion.Status.READY]).exclude(artifact="")
+
 
 class ModelVersion(models.Model):
     class Status(models.TextChoices):
@@ -22,11 +29,13 @@ class ModelVersion(models.Model):
         MANUAL = "manual", "Manual"
         BOOTSTRAP = "bootstrap", "First start"
         API = "api", "API"
+        ADMIN = "admin", "Admin"
 
     algorithm = models.CharField(max_length=40)
     config = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.TRAINING, db_index=True)
     trigger = models.CharField(max_length=10, choices=Trigger.choices, default=Trigger.MANUAL)
+    forced = models.BooleanField(default=False, help_text="Activated even if worse than the serving version.")
     n_users = models.PositiveIntegerField(default=0)
     n_items = models.PositiveIntegerField(default=0)
     n_interactions = models.PositiveIntegerField(default=0)
@@ -34,7 +43,13 @@ class ModelVersion(models.Model):
     timings = models.JSONField(default=dict, blank=True, help_text="Seconds per stage.")
     artifact = models.FileField(upload_to="models/", blank=True)
     error = models.TextField(blank=True)
+    note = models.TextField(blank=True, help_text="Why a finished version was not activated, and other remarks.")
+    # Which Celery task runs it, so a redelivered message finds its run instead of starting another.
+    task_id = models.CharField(max_length=64, blank=True, db_index=True)
+    worker = models.CharField(max_length=200, blank=True, help_text="Host and process that ran it.")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Refreshed while a run is alive; a run whose heartbeat stops (a killed worker) is marked failed.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     activated_at = models.DateTimeField(null=True, blank=True)
 
@@ -45,6 +60,11 @@ class ModelVersion(models.Model):
         constraints = [
             # At most one version serves at any time.
             models.UniqueConstraint(fields=["status"], condition=Q(status="active"), name="modelversion_one_active"),
+            # Single flight: the database refuses a second run while one is training, whichever
+            # process or machine asks.
+            models.UniqueConstraint(
+                fields=["status"], condition=Q(status="training"), name="modelversion_one_training"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -53,6 +73,10 @@ class ModelVersion(models.Model):
     @property
     def ndcg(self) -> float | None:
         return self.metrics.get("ndcg@10")
+
+    @property
+    def total_seconds(self) -> float:
+        return round(sum(v for v in self.timings.values() if isinstance(v, int | float)), 3)
 
 
 class TrendingScore(models.Model):

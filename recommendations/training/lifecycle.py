@@ -1,0 +1,179 @@
+"""A version's life: single-flight start, heartbeat, failure, quality guard, activation, rollback, retention."""
+
+import logging
+import os
+import socket
+import threading
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.db import IntegrityError, close_old_connections, connection, transaction
+from django.utils import timezone
+
+from recommendations.models import ModelVersion
+
+log = logging.getLogger(__name__)
+
+
+class TrainingAlreadyRunning(Exception):
+    def __init__(self, running: ModelVersion | None):
+        self.running = running
+        super().__init__(f"a training run is already in progress: {running}" if running else "a training run is in progress")
+
+
+def training_run_start(*, algorithm: str, trigger: str, force: bool = False, task_id: str = "") -> ModelVersion:
+    """Create the version in status training, or raise TrainingAlreadyRunning.
+
+    The partial unique index on status='training' makes this atomic across
+    processes and machines; a run whose worker died is reaped first.
+    """
+    training_runs_reap()
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            return ModelVersion.objects.create(
+                algorithm=algorithm, trigger=trigger, forced=force, task_id=task_id or "",
+                worker=f"{socket.gethostname()}:{os.getpid()}", heartbeat_at=now,
+            )  # fmt: skip
+    except IntegrityError:
+        raise TrainingAlreadyRunning(ModelVersion.objects.training().first()) from None
+
+
+def training_runs_reap(*, stale_seconds: int | None = None) -> list[int]:
+    """Mark failed every run whose heartbeat stopped (its worker was killed or lost). Returns their ids."""
+    stale = stale_seconds if stale_seconds is not None else settings.ENCORE_TRAINING_STALE_SECONDS
+    limit = timezone.now() - timezone.timedelta(seconds=stale)
+    ids = list(ModelVersion.objects.training().filter(heartbeat_at__lt=limit).values_list("pk", flat=True))
+    if ids:
+        ModelVersion.objects.training().filter(pk__in=ids, heartbeat_at__lt=limit).update(
+            status=ModelVersion.Status.FAILED,
+            finished_at=timezone.now(),
+            error=f"The run stopped without finishing (no heartbeat for {stale} s): its worker was killed or lost.",
+        )
+        from recommendations.sharding import shard_files_delete
+
+        for pk in ids:
+            shard_files_delete(version_id=pk)
+        log.error("marked stale training runs as failed: %s", ids)
+    return ids
+
+
+def training_heartbeat(*, version_id: int) -> bool:
+    """Refresh the heartbeat; False when the run is no longer training (reaped or finished)."""
+    return ModelVersion.objects.training().filter(pk=version_id).update(heartbeat_at=timezone.now()) > 0
+
+
+@contextmanager
+def heartbeat_while(*, version_id: int):
+    """Refresh the run's heartbeat from a background thread while the block runs.
+
+    Skipped inside an outer transaction (as in tests): another connection
+    could not see the uncommitted row, and the run is not shared anyway.
+    """
+    if connection.in_atomic_block:
+        yield
+        return
+    stop = threading.Event()
+
+    def beat():
+        try:
+            while not stop.wait(settings.ENCORE_TRAINING_HEARTBEAT_SECONDS):
+                try:
+                    training_heartbeat(version_id=version_id)
+                except Exception:  # a missed beat is not fatal; the next one may get through
+                    log.warning("heartbeat of training run %s failed", version_id, exc_info=True)
+        finally:
+            close_old_connections()
+            connection.close()
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-{version_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+
+
+def training_run_fail(*, version: ModelVersion, error: str, timings: dict | None = None) -> ModelVersion:
+    from recommendations.sharding import shard_files_delete
+
+    version.status, version.error, version.finished_at = ModelVersion.Status.FAILED, error, timezone.now()
+    if timings is not None:
+        version.timings = timings
+    ModelVersion.objects.filter(pk=version.pk).exclude(status=ModelVersion.Status.ACTIVE).update(
+        status=version.status, error=error, finished_at=version.finished_at, timings=version.timings
+    )
+    shard_files_delete(version_id=version.pk)
+    return version
+
+
+def quality_guard(*, version: ModelVersion) -> str:
+    """Empty when `version` may replace the active one, else the reason it may not."""
+    active = ModelVersion.objects.active().exclude(pk=version.pk).first()
+    if version.forced or active is None or active.ndcg is None:
+        return ""
+    new, old = version.ndcg or 0.0, active.ndcg
+    floor = old * (1.0 - settings.ENCORE_QUALITY_TOLERANCE)
+    if new < floor:
+        return (
+            f"Not activated: ndcg@10 {new:.4f} is below v{active.pk}'s {old:.4f} by more than "
+            f"{settings.ENCORE_QUALITY_TOLERANCE:.0%} (train with --force to activate anyway)."
+        )
+    return ""
+
+
+@transaction.atomic
+def model_version_activate(*, version: ModelVersion) -> ModelVersion:
+    """Make `version` the one that serves; the previous active one becomes ready again.
+
+    One transaction, so web processes see either the old version or the new one, never neither.
+    """
+    locked = ModelVersion.objects.select_for_update().get(pk=version.pk)
+    if locked.status not in (ModelVersion.Status.READY, ModelVersion.Status.ACTIVE) or not locked.artifact:
+        raise ValueError(f"{locked} cannot serve: only a finished version with its artifact can be activated")
+    ModelVersion.objects.select_for_update().filter(status=ModelVersion.Status.ACTIVE).exclude(pk=version.pk).update(
+        status=ModelVersion.Status.READY
+    )
+    version.status, version.activated_at = ModelVersion.Status.ACTIVE, timezone.now()
+    ModelVersion.objects.filter(pk=version.pk).update(status=version.status, activated_at=version.activated_at)
+    return version
+
+
+def model_version_rollback() -> ModelVersion | None:
+    """Serve again the version that was active before the current one; None when there is none."""
+    current = ModelVersion.objects.active().first()
+    previous = (
+        ModelVersion.objects.servable()
+        .filter(status=ModelVersion.Status.READY, activated_at__isnull=False)
+        .exclude(pk=getattr(current, "pk", None))
+        .order_by("-activated_at", "-pk")
+        .first()
+    )
+    if previous is None:
+        return None
+    return model_version_activate(version=previous)
+
+
+def model_versions_retire(*, keep: int | None = None) -> list[int]:
+    """Keep the artifacts of the newest `keep` finished versions (and the active one); delete older ones.
+
+    Rows stay, with their metrics, as the history of the model; only the files go.
+    """
+    keep = keep or settings.ENCORE_KEEP_VERSIONS
+    finished = ModelVersion.objects.servable().order_by("-created_at", "-pk")
+    keep_ids = set(finished.values_list("pk", flat=True)[:keep]) | set(
+        ModelVersion.objects.active().values_list("pk", flat=True)
+    )
+    retired = []
+    for version in ModelVersion.objects.exclude(artifact="").exclude(pk__in=keep_ids).exclude(
+        status=ModelVersion.Status.TRAINING
+    ):
+        try:
+            version.artifact.delete(save=False)
+        except Exception:  # a file already gone must not stop the clean-up of the others
+            log.warning("could not delete the artifact of %s", version, exc_info=True)
+        status = ModelVersion.Status.FAILED if version.status == ModelVersion.Status.FAILED else ModelVersion.Status.RETIRED
+        ModelVersion.objects.filter(pk=version.pk).update(artifact="", status=status)
+        retired.append(version.pk)
+    return retired

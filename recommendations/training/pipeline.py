@@ -1,0 +1,157 @@
+"""Training stages: extract -> fit -> evaluate -> write -> activate.
+
+`train_model_version` runs them all in this process. The Celery tasks run
+the same stages, with the similarity blocks of item-kNN spread over workers
+between `training_prepare` and `training_finish`.
+"""
+
+import io
+import logging
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.utils import timezone
+
+from recommendations import sharding
+from recommendations.engine import build_model
+from recommendations.engine.evaluation import holdout_mask, ranking_metrics, split
+from recommendations.engine.knn import ItemKNN
+from recommendations.models import ModelVersion
+from recommendations.training.extract import TrainingData, training_data_extract
+from recommendations.training.lifecycle import (
+    heartbeat_while,
+    model_version_activate,
+    model_versions_retire,
+    quality_guard,
+    training_run_fail,
+    training_run_start,
+)
+
+log = logging.getLogger(__name__)
+HOLDOUT_FRACTION, HOLDOUT_SEED, K = 0.25, 42, 10
+
+
+@dataclass
+class Holdout:
+    mask: np.ndarray  # (nnz,) bool over the matrix's stored entries: held out
+    train: sp.csr_matrix
+    test: sp.csr_matrix
+    users: np.ndarray  # rows the metrics are measured on (a fixed sample of users with held-out items)
+
+
+def holdout_for(data: TrainingData) -> Holdout:
+    """The engine's per-user split (seed 42), and a fixed sample of users to measure on."""
+    mask = holdout_mask(data.matrix, HOLDOUT_FRACTION, HOLDOUT_SEED)
+    train, test = split(data.matrix, mask)
+    users = np.flatnonzero(np.diff(test.indptr) > 0)
+    if len(users) > settings.ENCORE_EVAL_USERS:
+        users = np.sort(np.random.default_rng(HOLDOUT_SEED).choice(users, settings.ENCORE_EVAL_USERS, replace=False))
+    return Holdout(mask, train, test, users)
+
+
+def supports_sharding(algorithm: str) -> bool:
+    """Models built on an item-kNN similarity can take one computed in blocks elsewhere."""
+    model = build_model(algorithm)
+    return isinstance(model, ItemKNN) and hasattr(type(model), "from_similarity")
+
+
+def training_prepare(*, version: ModelVersion) -> tuple[TrainingData, Holdout]:
+    """Extract stage: bulk read, then the holdout split; records the data counts."""
+    started = time.perf_counter()
+    data = training_data_extract()
+    holdout = holdout_for(data)
+    version.timings = {"extract": round(time.perf_counter() - started, 3)}
+    version.n_users, version.n_items, version.n_interactions = len(data.user_ids), len(data.item_ids), data.n_events
+    version.config = {"algorithm": version.algorithm, "params": build_model(version.algorithm).params,
+                      "watermark": data.watermark, "holdout": {"fraction": HOLDOUT_FRACTION, "seed": HOLDOUT_SEED,
+                                                               "users": len(holdout.users)}}  # fmt: skip
+    ModelVersion.objects.filter(pk=version.pk).update(
+        timings=version.timings, n_users=version.n_users, n_items=version.n_items,
+        n_interactions=version.n_interactions, config=version.config,
+    )  # fmt: skip
+    return data, holdout
+
+
+def fit_here(version: ModelVersion, data: TrainingData, holdout: Holdout):
+    """Fit the served model and the holdout model in this process. Returns (model, holdout model)."""
+    started = time.perf_counter()
+    fit_args = {"item_texts": data.item_texts}
+    model = build_model(version.algorithm).fit(data.matrix, timestamps=data.timestamps, **fit_args)
+    version.timings["fit"] = round(time.perf_counter() - started, 3)
+    started = time.perf_counter()
+    train_stamps = data.timestamps[~holdout.mask]
+    eval_model = build_model(version.algorithm).fit(holdout.train, timestamps=train_stamps, **fit_args)
+    version.timings["evaluate_fit"] = round(time.perf_counter() - started, 3)
+    return model, eval_model
+
+
+def models_from_similarities(version, data, holdout, full: sp.csr_matrix, train: sp.csr_matrix):
+    """The served and holdout models from similarity matrices computed in blocks."""
+    params = build_model(version.algorithm).params
+    cls = type(build_model(version.algorithm))
+    return cls.from_similarity(full, data.matrix, **params), cls.from_similarity(train, holdout.train, **params)
+
+
+def holdout_evaluate(eval_model, holdout: Holdout) -> dict[str, float]:
+    """The engine's ranking metrics of the holdout model on the sampled users."""
+    recs, _ = eval_model.recommend(holdout.train[holdout.users], K)
+    metrics = ranking_metrics(recs, holdout.test[holdout.users], K)
+    metrics["coverage"] = float(len(np.unique(recs[recs >= 0])) / max(holdout.train.shape[1], 1))
+    return {key: round(value, 5) for key, value in metrics.items()}
+
+
+def artifact_write(version: ModelVersion, model, data: TrainingData) -> None:
+    buffer = io.BytesIO()
+    model.save(buffer, extra={"item_ids": data.item_ids, "user_ids": data.user_ids})
+    name = f"models/model-{version.pk}.npz"
+    default_storage.delete(name)  # a retried run rewrites its own artifact
+    version.artifact.name = default_storage.save(name, ContentFile(buffer.getvalue()))
+
+
+def training_complete(*, version: ModelVersion, model, eval_model, data: TrainingData, holdout: Holdout) -> ModelVersion:
+    """Evaluate, write, then activate if the quality guard allows; the run ends here."""
+    started = time.perf_counter()
+    version.metrics = holdout_evaluate(eval_model, holdout)
+    version.timings["evaluate"] = round(time.perf_counter() - started + version.timings.pop("evaluate_fit", 0.0), 3)
+    started = time.perf_counter()
+    artifact_write(version, model, data)
+    version.timings["write"] = round(time.perf_counter() - started, 3)
+    version.note = quality_guard(version=version)
+    version.status, version.finished_at = ModelVersion.Status.READY, timezone.now()
+    ModelVersion.objects.filter(pk=version.pk).update(
+        metrics=version.metrics, timings=version.timings, artifact=version.artifact.name, note=version.note,
+        status=version.status, finished_at=version.finished_at, config=version.config,
+    )  # fmt: skip
+    if version.note:
+        log.warning("version %s: %s", version.pk, version.note)
+    else:
+        started = time.perf_counter()
+        model_version_activate(version=version)
+        version.timings["activate"] = round(time.perf_counter() - started, 3)
+        ModelVersion.objects.filter(pk=version.pk).update(timings=version.timings)
+    model_versions_retire()
+    sharding.shard_files_delete(version_id=version.pk)
+    log.info("trained %s: %s in %.1fs", version, version.metrics, version.total_seconds)
+    return version
+
+
+def train_model_version(
+    *, trigger: str = ModelVersion.Trigger.MANUAL, algorithm: str | None = None, force: bool = False, task_id: str = ""
+) -> ModelVersion:
+    """Run every stage in this process. Raises TrainingAlreadyRunning; other failures are recorded, not raised."""
+    version = training_run_start(
+        algorithm=algorithm or settings.ENCORE_MODEL_ALGORITHM, trigger=trigger, force=force, task_id=task_id
+    )
+    with heartbeat_while(version_id=version.pk):
+        try:
+            data, holdout = training_prepare(version=version)
+            model, eval_model = fit_here(version, data, holdout)
+            return training_complete(version=version, model=model, eval_model=eval_model, data=data, holdout=holdout)
+        except Exception as exc:
+            log.exception("training version %s failed", version.pk)
+            return training_run_fail(version=version, error=repr(exc), timings=version.timings)
