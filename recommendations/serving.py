@@ -7,21 +7,27 @@ rating changes the very next page.
 """
 
 import logging
+import math
 import threading
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
+from django.db import DatabaseError
 from django.db.models import Q
 
-from catalog.models import Interaction, Item, Rating
+from catalog.models import Interaction, Item, ItemTag, Rating
 from recommendations.engine import load_model
-from recommendations.engine.weighting import event_weights, rating_weights
+from recommendations.engine.weighting import EVENT_WEIGHTS, event_weights, rating_weights
 from recommendations.models import ModelVersion
 
 log = logging.getLogger(__name__)
 ACTIVE_CHECK_SECONDS = 3.0
+RETRY_FAILED_SECONDS = 60.0
+NEW_ITEMS_SCANNED = 500  # newest items not yet in the model that content matching considers
+LIKED_RATING = 4.0
+LIKED_EVENT_WEIGHT = 2.0  # play and stronger
 
 
 @dataclass
@@ -34,6 +40,10 @@ class LoadedModel:
     def columns(self, pks) -> np.ndarray:
         return np.array([self.position.get(pk, -1) for pk in pks], dtype=np.int64)
 
+    @property
+    def max_pk(self) -> int:
+        return int(self.item_ids[-1]) if len(self.item_ids) else 0
+
 
 @dataclass
 class Recommendation:
@@ -44,40 +54,79 @@ class Recommendation:
 
 
 class _ActiveModelCache:
+    """The model this process serves: the active version, or the newest loadable one before it.
+
+    The active version is looked up at most every ACTIVE_CHECK_SECONDS; an artifact
+    that cannot be read (missing, corrupt) is logged and the previous version serves
+    instead; a failed one is tried again after RETRY_FAILED_SECONDS.
+    """
+
     def __init__(self):
         self._lock = threading.Lock()
         self._loaded: LoadedModel | None = None
-        self._checked_at = 0.0
-        self._failed: set[int] = set()
+        self._checked_at = -1e9
+        self._wanted: int | None = None  # the active version the current choice was made for
+        self._resolved_at = -1e9
 
     def get(self) -> LoadedModel | None:
         if time.monotonic() - self._checked_at < ACTIVE_CHECK_SECONDS:
             return self._loaded
         with self._lock:
+            if time.monotonic() - self._checked_at < ACTIVE_CHECK_SECONDS:
+                return self._loaded  # another thread just checked
             self._checked_at = time.monotonic()
-            active = ModelVersion.objects.active().values_list("pk", "artifact").first()
-            if active is None:
-                self._loaded = None
-            elif (self._loaded is None or self._loaded.version_id != active[0]) and active[0] not in self._failed:
-                self._loaded = self._load(*active) or self._loaded
+            try:
+                self._refresh()
+            except DatabaseError:
+                log.exception("cannot look up the active model version; serving the one loaded")
             return self._loaded
 
-    def _load(self, version_id: int, artifact_name: str) -> LoadedModel | None:
-        version = ModelVersion(pk=version_id, artifact=artifact_name)
+    def _refresh(self) -> None:
+        active = ModelVersion.objects.active().values_list("pk", flat=True).first()
+        if active is None:
+            self._loaded, self._wanted = None, None
+            return
+        settled = self._loaded is not None and self._loaded.version_id == active
+        retry_due = time.monotonic() - self._resolved_at > RETRY_FAILED_SECONDS
+        if settled or (self._wanted == active and not retry_due):
+            return
+        self._wanted, self._resolved_at = active, time.monotonic()
+        candidates = [active] + list(
+            ModelVersion.objects.servable()
+            .exclude(pk=active)
+            .filter(activated_at__isnull=False)
+            .order_by("-activated_at", "-pk")
+            .values_list("pk", flat=True)[:3]
+        )
+        for version_id in candidates:
+            if self._loaded is not None and self._loaded.version_id == version_id:
+                return  # the best version we can read is the one we already serve
+            loaded = self._load(version_id)
+            if loaded is not None:
+                self._loaded = loaded
+                return
+        # Nothing readable: keep what this process had, or serve popularity.
+
+    def _load(self, version_id: int) -> LoadedModel | None:
+        version = ModelVersion.objects.filter(pk=version_id).only("pk", "artifact").first()
         try:
+            if version is None or not version.artifact:
+                raise FileNotFoundError(f"model version {version_id} has no artifact")
             with version.artifact.open("rb") as handle:
                 model, extra = load_model(handle)
+            item_ids = extra["item_ids"].astype(np.int64)
         except Exception:
-            # Keep serving what we had (or popularity) rather than fail the page.
-            log.exception("cannot load artifact of model version %s; keeping the previous model", version_id)
-            self._failed.add(version_id)
+            log.exception("cannot load the artifact of model version %s; falling back", version_id)
             return None
-        item_ids = extra["item_ids"].astype(np.int64)
+        if version_id != self._wanted:
+            log.error(
+                "serving model version %s because the active version %s cannot be loaded", version_id, self._wanted
+            )
         return LoadedModel(version_id, model, item_ids, {int(pk): i for i, pk in enumerate(item_ids.tolist())})
 
     def clear(self) -> None:
         with self._lock:
-            self._loaded, self._checked_at, self._failed = None, 0.0, set()
+            self._loaded, self._wanted, self._checked_at, self._resolved_at = None, None, -1e9, -1e9
 
 
 active_model = _ActiveModelCache()
@@ -110,7 +159,8 @@ def history_row(*, user, loaded: LoadedModel) -> tuple[sp.csr_matrix, dict[int, 
 
 def hidden_mask(loaded: LoadedModel) -> np.ndarray:
     """True for columns whose item is hidden now, whatever the model saw at training."""
-    hidden = Item.objects.filter(is_active=False, pk__in=loaded.position).values_list("pk", flat=True)
+    # Hidden items are few: fetch them all rather than bind every column's id.
+    hidden = Item.objects.filter(is_active=False, pk__lte=loaded.max_pk).values_list("pk", flat=True)
     mask = np.zeros(len(loaded.item_ids), dtype=bool)
     cols = loaded.columns(hidden)
     mask[cols[cols >= 0]] = True
@@ -118,13 +168,36 @@ def hidden_mask(loaded: LoadedModel) -> np.ndarray:
 
 
 def feed_for_user(*, user, limit: int = 20, item_filter: Q | None = None) -> list[Recommendation]:
-    """Personal recommendations with reasons; popular items when there is no model or no history."""
+    """Personal recommendations with reasons; popular items when there is no model or no history.
+
+    Never fails because of the model: a scoring error is logged and popular items serve.
+    """
     loaded = active_model.get()
     if loaded is None or not user.is_authenticated:
         return popular_for_user(user=user, limit=limit, item_filter=item_filter)
+    try:
+        results = _personal_feed(user, loaded, limit, item_filter)
+    except Exception:
+        log.exception("scoring user %s with model version %s failed; serving popular items", user.pk, loaded.version_id)
+        results = []
+    return results or popular_for_user(user=user, limit=limit, item_filter=item_filter)
+
+
+def _personal_feed(user, loaded: LoadedModel, limit: int, item_filter: Q | None) -> list[Recommendation]:
     row, ratings, events = history_row(user=user, loaded=loaded)
-    if row.nnz == 0:
-        return popular_for_user(user=user, limit=limit, item_filter=item_filter)
+    results = _model_feed(user, loaded, row, ratings, events, limit, item_filter) if row.nnz else []
+    fresh = new_item_matches(user=user, loaded=loaded, ratings=ratings, events=events, item_filter=item_filter)
+    if not fresh:
+        return results
+    # New items compete on a common scale: a perfect content match ties with the best model pick.
+    # They take at most a quarter of the list so the model's picks still lead the feed.
+    top = max((r.score for r in results), default=1.0)
+    fresh = [Recommendation(r.item, r.score * top, r.reason, r.because) for r in fresh[: max(1, limit // 4)]]
+    merged = sorted(results[: limit - len(fresh)] + fresh, key=lambda r: -r.score)
+    return merged[:limit]
+
+
+def _model_feed(user, loaded, row, ratings, events, limit, item_filter) -> list[Recommendation]:
     exclude = hidden_mask(loaded)
     # Ask for more than needed so filters applied on the database side still leave `limit`.
     want = limit if item_filter is None else limit * 5
@@ -149,6 +222,58 @@ def feed_for_user(*, user, limit: int = 20, item_filter: Q | None = None) -> lis
         if len(results) == limit:
             break
     return results
+
+
+def new_item_matches(*, user, loaded: LoadedModel, ratings, events, item_filter=None) -> list[Recommendation]:
+    """Items added since the model was trained, by genre and tag overlap with what the user liked.
+
+    They have no column in the artifact yet, so the model cannot score them; this
+    keeps them reaching feeds until the next version learns them. Scores are
+    cosine similarities in [0, 1], best first.
+    """
+    new = Item.objects.active().filter(pk__gt=loaded.max_pk)
+    if item_filter is not None:
+        new = new.filter(item_filter)
+    seen = set(ratings) | set(events)
+    new_pks = [pk for pk in new.order_by("-pk").values_list("pk", flat=True)[:NEW_ITEMS_SCANNED] if pk not in seen]
+    if not new_pks:
+        return []
+    liked = {pk for pk, value in ratings.items() if value >= LIKED_RATING}
+    liked |= {pk for pk, kind in events.items() if EVENT_WEIGHTS.get(kind, 0) >= LIKED_EVENT_WEIGHT}
+    if not liked:
+        return []
+    features = item_features(set(new_pks) | liked)
+    profile: dict[str, float] = {}
+    for pk in liked:
+        for feature in features.get(pk, ()):
+            profile[feature] = profile.get(feature, 0.0) + 1.0
+    norm = math.sqrt(sum(v * v for v in profile.values()))
+    scored = []
+    for pk in new_pks:
+        mine = features.get(pk)
+        if not mine or not norm:
+            continue
+        similarity = sum(profile.get(f, 0.0) for f in mine) / (norm * math.sqrt(len(mine)))
+        if similarity > 0:
+            nearest = max(liked, key=lambda other: (len(mine & features.get(other, set())), other))
+            scored.append((similarity, pk, nearest))
+    scored.sort(key=lambda s: (-s[0], -s[1]))
+    items = Item.objects.in_bulk([pk for _, pk, _ in scored] + [n for _, _, n in scored])
+    return [
+        Recommendation(items[pk], float(sim), f"New: similar to {items[near].title}, which you liked", [items[near]])
+        for sim, pk, near in scored
+        if pk in items and near in items
+    ]
+
+
+def item_features(pks) -> dict[int, set[str]]:
+    """Genres and tags of `pks` as feature sets ("g<id>", "t<id>")."""
+    features: dict[int, set[str]] = {}
+    for pk, genre in Item.genres.through.objects.filter(item_id__in=pks).values_list("item_id", "genre_id"):
+        features.setdefault(pk, set()).add(f"g{genre}")
+    for pk, tag in ItemTag.objects.filter(item_id__in=pks).values_list("item_id", "tag_id"):
+        features.setdefault(pk, set()).add(f"t{tag}")
+    return features
 
 
 def describe_reason(reasons, loaded, history_items, ratings, events) -> tuple[str, list[Item]]:

@@ -44,7 +44,9 @@ def block_plan(X: sp.csr_matrix, n_blocks: int) -> list[tuple[int, int]]:
                             minlength=n_items)  # fmt: skip
     cost = np.cumsum(pair_cost + n_items)
     edges = np.searchsorted(cost, cost[-1] * np.arange(1, n_blocks) / n_blocks)
-    bounds = np.unique(np.concatenate([[0], np.clip(edges, 1, n_items - 1), [n_items]])) if n_items > 1 else np.array([0, 1])
+    bounds = (
+        np.unique(np.concatenate([[0], np.clip(edges, 1, n_items - 1), [n_items]])) if n_items > 1 else np.array([0, 1])
+    )
     return [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a]
 
 
@@ -126,7 +128,9 @@ def run_state_load(*, version_id: int):
 
     s = _load_npz(f"{shard_dir(version_id)}/state.npz")
     X = sp.csr_matrix((s["data"], s["indices"], s["indptr"]), shape=tuple(s["shape"]))
-    data = TrainingData(X, s["timestamps"], s["user_ids"], s["item_ids"], s["item_texts"].tolist(), int(s["n_events"][0]))
+    data = TrainingData(
+        X, s["timestamps"], s["user_ids"], s["item_ids"], s["item_texts"].tolist(), int(s["n_events"][0])
+    )
     train, test = split(X, s["mask"])
     return data, Holdout(s["mask"], train, test, s["users"])
 

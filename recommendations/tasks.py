@@ -17,10 +17,16 @@ from django.conf import settings
 from recommendations import sharding
 from recommendations.models import ModelVersion
 from recommendations.training import TrainingAlreadyRunning, training_runs_reap
-from recommendations.training.lifecycle import heartbeat_while, training_heartbeat, training_run_fail, training_run_start
+from recommendations.training.lifecycle import (
+    heartbeat_while,
+    training_heartbeat,
+    training_run_fail,
+    training_run_start,
+)
 from recommendations.training.pipeline import (
     fit_here,
     models_from_similarities,
+    similarity_params,
     supports_sharding,
     training_complete,
     training_prepare,
@@ -31,7 +37,9 @@ log = logging.getLogger(__name__)
 
 
 @shared_task(name="recommendations.train_model", ignore_result=False)
-def train_model(trigger: str = ModelVersion.Trigger.SCHEDULE, force: bool = False, algorithm: str | None = None) -> int | None:
+def train_model(
+    trigger: str = ModelVersion.Trigger.SCHEDULE, force: bool = False, algorithm: str | None = None
+) -> int | None:
     """Start a training run; returns its version id (None when another run is in progress).
 
     With sharding the run goes on in `similarity_block` and `train_finish` tasks:
@@ -73,9 +81,9 @@ def _should_shard(version, data) -> bool:
 
 def _launch_chord(version, data, holdout) -> int:
     sharding.matrices_save(version_id=version.pk, full=data.matrix, train=holdout.train)
-    params = version.config["params"]
+    k, shrinkage = similarity_params(version.algorithm)
     header = [
-        similarity_block.s(version.pk, part, start, stop, params["k"], params["shrinkage"])
+        similarity_block.s(version.pk, part, start, stop, k, shrinkage)
         for part, matrix in (("full", data.matrix), ("train", holdout.train))
         for start, stop in sharding.block_plan(matrix, settings.ENCORE_TRAINING_BLOCKS)
     ]

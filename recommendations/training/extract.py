@@ -52,10 +52,11 @@ def _pg_binary_copy(columns: list[str], table: str, casts: list[str], dtypes: li
         fields += [(f"len{i}", ">i4"), (f"f{i}", ">" + dt)]
     row = np.dtype(fields)
     buffer = bytearray()
-    with connection.cursor() as cursor:
-        with cursor.cursor.copy(f"COPY (SELECT {select} FROM {table}) TO STDOUT (FORMAT BINARY)") as copy:
-            for block in copy:
-                buffer += block
+    # Table and column names come from model metadata, never from input.
+    sql = f"COPY (SELECT {select} FROM {table}) TO STDOUT (FORMAT BINARY)"  # noqa: S608
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for block in copy:
+            buffer += block
     n = max((len(buffer) - PG_COPY_HEADER - 2) // row.itemsize, 0)
     records = np.frombuffer(buffer, dtype=row, count=n, offset=PG_COPY_HEADER) if n else np.zeros(0, dtype=row)
     return [records[f"f{i}"].astype(dt) for i, dt in enumerate(dtypes)]
@@ -87,7 +88,13 @@ def read_events() -> tuple[np.ndarray, ...]:
     cases = " ".join(f"WHEN '{kind}' THEN {code}" for code, kind in enumerate(KIND_CODES))
     nan = "'NaN'::float8" if connection.vendor == "postgresql" else "NULL"
     # Unknown kinds (none today) get -1 and are dropped; a missing value becomes NaN so rows stay fixed-width.
-    columns = ["user_id", "item_id", f"CASE kind {cases} ELSE -1 END", f"COALESCE(value, {nan})", _epoch_sql("created_at")]
+    columns = [
+        "user_id",
+        "item_id",
+        f"CASE kind {cases} ELSE -1 END",
+        f"COALESCE(value, {nan})",
+        _epoch_sql("created_at"),
+    ]
     casts, dtypes = ["int8", "int8", "int2", "float8", "float8"], ["i8", "i8", "i2", "f8", "f8"]
     return tuple(_fetch(columns, Interaction._meta.db_table, casts, dtypes))
 
@@ -121,8 +128,9 @@ def canonical_matrix(users, items, weights, stamps, n_users: int, n_items: int):
 
 def training_data_extract() -> TrainingData:
     """Read every rating and event of active items in bulk, from one consistent snapshot."""
+    nested = connection.in_atomic_block  # inside a caller's transaction the snapshot is theirs
     with transaction.atomic():
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql" and not nested:
             # Ratings and events from the same instant: a write landing between the two reads
             # is either in both or in neither, and in the next version for sure.
             with connection.cursor() as cursor:
@@ -145,7 +153,11 @@ def training_data_extract() -> TrainingData:
 
     # Hidden items are left out of the columns; their events are dropped.
     col = np.searchsorted(item_ids, items)
-    known = (col < len(item_ids)) & (item_ids[np.minimum(col, max(len(item_ids) - 1, 0))] == items) if len(item_ids) else np.zeros(len(items), bool)
+    known = (
+        (col < len(item_ids)) & (item_ids[np.minimum(col, max(len(item_ids) - 1, 0))] == items)
+        if len(item_ids)
+        else np.zeros(len(items), bool)
+    )
     user_ids, row = np.unique(users[known], return_inverse=True)
     matrix, timestamps = canonical_matrix(row, col[known], weights[known], stamps[known], len(user_ids), len(item_ids))
     return TrainingData(

@@ -18,7 +18,9 @@ log = logging.getLogger(__name__)
 class TrainingAlreadyRunning(Exception):
     def __init__(self, running: ModelVersion | None):
         self.running = running
-        super().__init__(f"a training run is already in progress: {running}" if running else "a training run is in progress")
+        super().__init__(
+            f"a training run is already in progress: {running}" if running else "a training run is in progress"
+        )
 
 
 def training_run_start(*, algorithm: str, trigger: str, force: bool = False, task_id: str = "") -> ModelVersion:
@@ -166,14 +168,16 @@ def model_versions_retire(*, keep: int | None = None) -> list[int]:
         ModelVersion.objects.active().values_list("pk", flat=True)
     )
     retired = []
-    for version in ModelVersion.objects.exclude(artifact="").exclude(pk__in=keep_ids).exclude(
-        status=ModelVersion.Status.TRAINING
+    for version in (
+        ModelVersion.objects.exclude(artifact="").exclude(pk__in=keep_ids).exclude(status=ModelVersion.Status.TRAINING)
     ):
         try:
             version.artifact.delete(save=False)
         except Exception:  # a file already gone must not stop the clean-up of the others
             log.warning("could not delete the artifact of %s", version, exc_info=True)
-        status = ModelVersion.Status.FAILED if version.status == ModelVersion.Status.FAILED else ModelVersion.Status.RETIRED
+        status = (
+            ModelVersion.Status.FAILED if version.status == ModelVersion.Status.FAILED else ModelVersion.Status.RETIRED
+        )
         ModelVersion.objects.filter(pk=version.pk).update(artifact="", status=status)
         retired.append(version.pk)
     return retired

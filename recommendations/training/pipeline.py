@@ -5,6 +5,7 @@ the same stages, with the similarity blocks of item-kNN spread over workers
 between `training_prepare` and `training_finish`.
 """
 
+import inspect
 import io
 import logging
 import time
@@ -20,7 +21,6 @@ from django.utils import timezone
 from recommendations import sharding
 from recommendations.engine import build_model
 from recommendations.engine.evaluation import holdout_mask, ranking_metrics, split
-from recommendations.engine.knn import ItemKNN
 from recommendations.models import ModelVersion
 from recommendations.training.extract import TrainingData, training_data_extract
 from recommendations.training.lifecycle import (
@@ -55,9 +55,18 @@ def holdout_for(data: TrainingData) -> Holdout:
 
 
 def supports_sharding(algorithm: str) -> bool:
-    """Models built on an item-kNN similarity can take one computed in blocks elsewhere."""
-    model = build_model(algorithm)
-    return isinstance(model, ItemKNN) and hasattr(type(model), "from_similarity")
+    """Models whose fit takes a precomputed item-kNN similarity (merged blocks) can be sharded."""
+    return "similarity" in inspect.signature(type(build_model(algorithm)).fit).parameters
+
+
+def similarity_params(algorithm: str) -> tuple[int, float]:
+    """(k, shrinkage) the blocks are computed with: enough neighbours for whatever k the model picks."""
+    params = build_model(algorithm).params
+    if "itemknn_k" in params:  # the hybrid tunes its k on a grid: compute the largest, it truncates
+        from recommendations.engine.tuning import NEIGHBOURS
+
+        return int(max([params["itemknn_k"], *NEIGHBOURS])), float(params["shrinkage"])
+    return int(params["k"]), float(params["shrinkage"])
 
 
 def training_prepare(*, version: ModelVersion) -> tuple[TrainingData, Holdout]:
@@ -91,10 +100,12 @@ def fit_here(version: ModelVersion, data: TrainingData, holdout: Holdout):
 
 
 def models_from_similarities(version, data, holdout, full: sp.csr_matrix, train: sp.csr_matrix):
-    """The served and holdout models from similarity matrices computed in blocks."""
-    params = build_model(version.algorithm).params
-    cls = type(build_model(version.algorithm))
-    return cls.from_similarity(full, data.matrix, **params), cls.from_similarity(train, holdout.train, **params)
+    """The served and holdout models, fitted on similarity matrices computed in blocks elsewhere."""
+    args = {"item_texts": data.item_texts}
+    model = build_model(version.algorithm).fit(data.matrix, timestamps=data.timestamps, similarity=full, **args)
+    train_stamps = data.timestamps[~holdout.mask]
+    eval_model = build_model(version.algorithm).fit(holdout.train, timestamps=train_stamps, similarity=train, **args)
+    return model, eval_model
 
 
 def holdout_evaluate(eval_model, holdout: Holdout) -> dict[str, float]:
@@ -113,7 +124,9 @@ def artifact_write(version: ModelVersion, model, data: TrainingData) -> None:
     version.artifact.name = default_storage.save(name, ContentFile(buffer.getvalue()))
 
 
-def training_complete(*, version: ModelVersion, model, eval_model, data: TrainingData, holdout: Holdout) -> ModelVersion:
+def training_complete(
+    *, version: ModelVersion, model, eval_model, data: TrainingData, holdout: Holdout
+) -> ModelVersion:
     """Evaluate, write, then activate if the quality guard allows; the run ends here."""
     started = time.perf_counter()
     version.metrics = holdout_evaluate(eval_model, holdout)

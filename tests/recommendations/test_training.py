@@ -4,7 +4,7 @@ import pytest
 from catalog.models import Interaction
 from recommendations.engine import load_model
 from recommendations.models import ModelVersion
-from recommendations.training import training_data_extract, train_model_version
+from recommendations.training import train_model_version, training_data_extract
 from tests.factories import InteractionFactory, ItemFactory
 
 pytestmark = pytest.mark.django_db

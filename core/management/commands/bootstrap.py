@@ -21,6 +21,7 @@ class Command(BaseCommand):
         if not no_demo:
             self._load_demo_catalog()
         self._ensure_staff_account()
+        self._ensure_schedules()
 
     def _load_demo_catalog(self):
         if Item.objects.filter(source="movielens").exists():
@@ -43,3 +44,9 @@ class Command(BaseCommand):
         shown = password if not settings.ENCORE_ADMIN_PASSWORD else "(from ENCORE_ADMIN_PASSWORD)"
         self.stdout.write(self.style.SUCCESS(f"Created staff account {username!r} with password {shown}"))
         self.stdout.write("This password is shown once; change it in the admin.")
+
+    def _ensure_schedules(self):
+        from recommendations.schedules import default_schedules_ensure
+
+        for name in default_schedules_ensure():
+            self.stdout.write(f"Scheduled: {name} (edit it in the admin under Periodic tasks).")

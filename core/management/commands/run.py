@@ -54,6 +54,10 @@ class Command(BaseCommand):
         def report():
             try:
                 version = ModelVersion.objects.get(pk=result.get(timeout=30 * 60))
+                # A sharded run goes on in other tasks after this one returns: follow its status.
+                while version.status == ModelVersion.Status.TRAINING:
+                    time.sleep(1)
+                    version.refresh_from_db()
                 self.stdout.write(self.style.SUCCESS(f"Model {version} is serving: {version.metrics}"))
             except Exception as exc:  # noqa: BLE001 - only a message for the terminal
                 self.stderr.write(f"The first training did not finish: {exc}")

@@ -1,0 +1,86 @@
+"""Model versions in the admin: metrics and timings at a glance, activate, roll back, retrain."""
+
+from django.contrib import admin, messages
+
+from recommendations.models import ModelVersion, TrendingScore
+from recommendations.training import model_version_activate, model_version_rollback, model_versions_retire
+
+
+@admin.register(ModelVersion)
+class ModelVersionAdmin(admin.ModelAdmin):
+    list_display = [
+        "__str__", "status", "trigger", "ndcg", "precision", "recall", "n_users", "n_items", "n_interactions",
+        "timings_summary", "created_at", "activated_at",
+    ]  # fmt: skip
+    list_filter = ["status", "trigger", "algorithm"]
+    actions = ["activate", "roll_back", "retrain", "apply_retention"]
+    readonly_fields = [f.name for f in ModelVersion._meta.fields]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False  # versions come from training runs only
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="nDCG@10")
+    def ndcg(self, obj):
+        return _metric(obj, "ndcg@10")
+
+    @admin.display(description="P@10")
+    def precision(self, obj):
+        return _metric(obj, "precision@10")
+
+    @admin.display(description="R@10")
+    def recall(self, obj):
+        return _metric(obj, "recall@10")
+
+    @admin.display(description="Timings (s)")
+    def timings_summary(self, obj):
+        parts = [f"{k} {v:.1f}" for k, v in obj.timings.items() if isinstance(v, int | float)]
+        return ", ".join(parts) + (f" = {obj.total_seconds:.1f}" if parts else "")
+
+    @admin.action(description="Activate the selected version (it serves within seconds)")
+    def activate(self, request, queryset):
+        if queryset.count() != 1:
+            return self.message_user(request, "Select exactly one version to activate.", messages.ERROR)
+        try:
+            version = model_version_activate(version=queryset.get())
+        except ValueError as exc:
+            return self.message_user(request, str(exc), messages.ERROR)
+        self.message_user(request, f"{version} is now serving.", messages.SUCCESS)
+
+    @admin.action(description="Roll back to the previously active version")
+    def roll_back(self, request, queryset):
+        version = model_version_rollback()
+        if version is None:
+            return self.message_user(request, "No earlier version with an artifact to roll back to.", messages.ERROR)
+        self.message_user(request, f"Rolled back: {version} is serving.", messages.SUCCESS)
+
+    @admin.action(description="Train a new version now (on the workers)")
+    def retrain(self, request, queryset):
+        from recommendations.tasks import train_model
+
+        try:
+            train_model.apply_async(kwargs={"trigger": ModelVersion.Trigger.ADMIN}, retry=False)
+        except Exception as exc:
+            return self.message_user(request, f"Could not reach the task queue: {exc}", messages.ERROR)
+        self.message_user(request, "Training queued; refresh this page to follow it.", messages.SUCCESS)
+
+    @admin.action(description="Delete artifacts beyond the retention limit (rows are kept)")
+    def apply_retention(self, request, queryset):
+        retired = model_versions_retire()
+        self.message_user(request, f"Retired {len(retired)} version(s).", messages.SUCCESS)
+
+
+def _metric(obj, key):
+    value = obj.metrics.get(key)
+    return "—" if value is None else f"{value:.4f}"
+
+
+@admin.register(TrendingScore)
+class TrendingScoreAdmin(admin.ModelAdmin):
+    list_display = ["item", "score", "computed_at"]
+    list_select_related = ["item"]
+    search_fields = ["item__title"]
+    readonly_fields = ["item", "score", "computed_at"]

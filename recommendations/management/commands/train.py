@@ -1,0 +1,78 @@
+"""Train a new model version on the Celery workers (or here, with --inline)."""
+
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from recommendations.models import ModelVersion
+
+
+class Command(BaseCommand):
+    help = "Train a new recommendation model version; --wait prints its metrics and timings."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--force", action="store_true", help="Activate even if worse than the serving version")
+        parser.add_argument("--wait", action="store_true", help="Wait for the run and print the result")
+        parser.add_argument("--inline", action="store_true", help="Train in this process instead of on a worker")
+        parser.add_argument("--algorithm", default=None, help="Engine algorithm (default: ENCORE_MODEL_ALGORITHM)")
+        parser.add_argument("--timeout", type=float, default=3600, help="Seconds --wait waits at most")
+
+    def handle(self, *args, force, wait, inline, algorithm, timeout, **options):
+        if inline:
+            from recommendations.training import TrainingAlreadyRunning, train_model_version
+
+            try:
+                version = train_model_version(trigger=ModelVersion.Trigger.MANUAL, algorithm=algorithm, force=force)
+            except TrainingAlreadyRunning as exc:
+                raise CommandError(str(exc)) from None
+            return self._report(version)
+        version_id = self._enqueue(force, algorithm, wait, timeout)
+        if not wait:
+            return
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            version = ModelVersion.objects.get(pk=version_id)
+            if version.status != ModelVersion.Status.TRAINING:
+                return self._report(version)
+            time.sleep(0.5)
+        raise CommandError(f"v{version_id} is still training after {timeout:.0f} s")
+
+    def _enqueue(self, force, algorithm, wait, timeout):
+        from recommendations.tasks import train_model
+
+        try:
+            result = train_model.apply_async(
+                kwargs={"trigger": ModelVersion.Trigger.MANUAL, "force": force, "algorithm": algorithm},
+                retry=False,
+            )
+        except Exception as exc:
+            raise CommandError(f"Cannot reach the Celery broker ({exc}); use --inline to train here.") from None
+        self.stdout.write(f"Training queued (task {result.id}).")
+        if not wait:
+            return None
+        version_id = result.get(timeout=timeout)
+        if version_id is None:
+            running = ModelVersion.objects.training().first()
+            raise CommandError(f"Not started: a training run is already in progress ({running}).")
+        self.stdout.write(f"Training v{version_id} …")
+        return version_id
+
+    def _report(self, version: ModelVersion):
+        style = {ModelVersion.Status.ACTIVE: self.style.SUCCESS, ModelVersion.Status.FAILED: self.style.ERROR}
+        self.stdout.write(style.get(version.status, self.style.WARNING)(f"{version}"))
+        self.stdout.write(
+            f"  data: {version.n_users} users, {version.n_items} items, {version.n_interactions} interactions"
+        )
+        if version.metrics:
+            self.stdout.write("  metrics: " + ", ".join(f"{k}={v:.4f}" for k, v in version.metrics.items()))
+        if version.timings:
+            self.stdout.write(
+                "  timings: "
+                + ", ".join(f"{k} {v:.2f}s" for k, v in version.timings.items())
+                + f" (total {version.total_seconds:.2f}s)"
+            )
+        for text in (version.note, version.error):
+            if text:
+                self.stdout.write(f"  {text}")
+        if version.status == ModelVersion.Status.FAILED:
+            raise CommandError("training failed")
