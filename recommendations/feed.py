@@ -5,13 +5,14 @@ dislike or "not interested" never comes back) and what an earlier row
 already shows, so scrolling down always brings something new.
 """
 
+import hashlib
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
-from django.db.models import Count, Q, Sum, prefetch_related_objects
+from django.db.models import Count, Max, Q, Sum, prefetch_related_objects
 
 from catalog.models import Genre, Interaction, Item, Rating
-from recommendations.serving import feed_for_user, popular_items, similar_items_for
+from recommendations.serving import active_model, feed_for_user, popular_items, similar_items_for
 from recommendations.trending import trending_items
 
 PER_ROW = 12
@@ -21,6 +22,7 @@ GENRE_ROWS = 2
 POSITIVE_RATING = 4.0
 POSITIVE_KINDS = (Interaction.Kind.LIKE, Interaction.Kind.FAVORITE, Interaction.Kind.PURCHASE)
 TOP_GENRES_CACHE_SECONDS = 600
+FEED_CACHE_SECONDS = 120
 
 
 @dataclass
@@ -105,6 +107,53 @@ class _Rows:
 
 
 def home_feed(*, user, per_row: int = PER_ROW) -> list[FeedRow]:
+    """The rows of the home page, from a validated cache when nothing that shapes them changed.
+
+    Scoring and explaining a long history costs far more than the rest of the
+    page, so the rows are cached as item ids and reasons under a key made of
+    the active model version and a fingerprint of the member's history: any
+    rating, removal or event changes the key, so the next page reflects it.
+    Items are re-read on every request, so a hidden item disappears at once.
+    Other people's activity (trending, popularity) reaches the rows within
+    FEED_CACHE_SECONDS.
+    """
+    key = _cache_key(user, per_row)
+    frozen = cache.get(key)
+    if frozen is not None:
+        rows = _thaw(frozen)
+    else:
+        rows = _build(user, per_row)
+        cache.set(
+            key, [(r.key, r.title, r.note, [(c.item.pk, c.reason) for c in r.cards]) for r in rows], FEED_CACHE_SECONDS
+        )
+    prefetch_related_objects([card.item for row in rows for card in row.cards], "genres")
+    return rows
+
+
+def _cache_key(user, per_row: int) -> str:
+    loaded = active_model.get()
+    version = loaded.version_id if loaded else 0
+    if not user.is_authenticated:
+        return f"feed:v{version}:anonymous:{per_row}"
+    ratings = Rating.objects.filter(user=user).aggregate(n=Count("pk"), total=Sum("value"), latest=Max("updated_at"))
+    events = Interaction.objects.filter(user=user).aggregate(n=Count("pk"), last=Max("pk"))
+    fingerprint = f"{ratings['n']}:{ratings['total']}:{ratings['latest']}:{events['n']}:{events['last']}"
+    digest = hashlib.blake2b(fingerprint.encode(), digest_size=12).hexdigest()
+    return f"feed:v{version}:user{user.pk}:{per_row}:{digest}"
+
+
+def _thaw(frozen) -> list[FeedRow]:
+    pks = {pk for *_, cards in frozen for pk, _ in cards}
+    items = _card_items().in_bulk(pks)
+    rows = []
+    for key, title, note, cards in frozen:
+        kept = [Card(items[pk], reason) for pk, reason in cards if pk in items]
+        if kept:
+            rows.append(FeedRow(key, title, kept, note))
+    return rows
+
+
+def _build(user, per_row: int) -> list[FeedRow]:
     history = history_for(user=user)
     rows = _Rows(history, per_row)
     if history.empty:
@@ -112,14 +161,10 @@ def home_feed(*, user, per_row: int = PER_ROW) -> list[FeedRow]:
     else:
         _add_top_picks(rows, user)
         _add_because_you_liked(rows, history)
-    rows.add(
-        "trending",
-        "Trending now",
-        _cards(trending_items(limit=_want(rows), exclude_pks=rows.history.seen_subquery()), "Trending now"),
-    )
+    trending = trending_items(limit=_want(rows), exclude_pks=history.seen_subquery())
+    rows.add("trending", "Trending now", _cards(trending, "Trending now"))
     _add_new_arrivals(rows)
     _add_genres(rows, _favourite_genres(history) if not history.empty else _top_genres())
-    prefetch_related_objects([card.item for row in rows.rows for card in row.cards], "genres")
     return rows.rows
 
 
@@ -143,7 +188,7 @@ def _add_popular(rows: _Rows) -> None:
 
 
 def _add_top_picks(rows: _Rows, user) -> None:
-    recommendations = feed_for_user(user=user, limit=rows.per_row + 8)
+    recommendations = feed_for_user(user=user, limit=rows.per_row)
     rows.add("top-picks", "Top picks for you", [Card(rec.item, rec.reason) for rec in recommendations])
 
 
