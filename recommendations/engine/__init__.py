@@ -11,14 +11,20 @@ import json
 import numpy as np
 
 from recommendations.engine.base import Reason, Recommender, unflatten_state
+from recommendations.engine.content import Content
+from recommendations.engine.ease import EASE
 from recommendations.engine.hybrid import Hybrid
 from recommendations.engine.knn import ItemKNN
 from recommendations.engine.popularity import Popularity, Trending
+from recommendations.engine.userknn import UserKNN
 
 ALGORITHMS: dict[str, type[Recommender]] = {
     "popularity": Popularity,
     "trending": Trending,
     "itemknn": ItemKNN,
+    "userknn": UserKNN,
+    "content": Content,
+    "ease": EASE,
     "hybrid": Hybrid,
 }
 

@@ -166,22 +166,25 @@ class Recommender:
         """For each item, the positive history items that contributed most, with their share."""
         h = as_csr(h, self.n_items)
         items = np.asarray(items, dtype=np.int64).reshape(-1)
+        hist, contrib = self.contributions(h, np.maximum(items, 0))
+        return [self._reasons(hist, contrib[:, n], top) if j >= 0 else [] for n, j in enumerate(items)]
+
+    def contributions(self, h: sp.csr_matrix, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """What each positive history item of one row h (1, n_items) adds to each item's score.
+
+        Returns (hist int (m,), contrib float64 (m, len(items))).
+        """
         positive = h.data > 0
         hist, weights = h.indices[positive], h.data[positive].astype(np.float64)
-        valid = items[items >= 0]
-        contrib = np.zeros((len(hist), len(valid)))
-        if len(hist) and len(valid):
-            contrib = weights[:, None] * self._item_weights(hist, valid)
-        by_item = dict(zip(valid.tolist(), contrib.T, strict=True))
-        return [self._reasons(hist, by_item.get(int(j)), top) for j in items]
+        if len(hist) == 0 or len(items) == 0:
+            return hist, np.zeros((len(hist), len(items)))
+        return hist, weights[:, None] * self._item_weights(hist, items)
 
     def _item_weights(self, hist: np.ndarray, items: np.ndarray) -> np.ndarray:
         """(len(hist), len(items)) float64: how much each history item adds to each item's score."""
         return np.zeros((len(hist), len(items)))
 
-    def _reasons(self, hist: np.ndarray, contrib: np.ndarray | None, top: int) -> list[Reason]:
-        if contrib is None:
-            return []
+    def _reasons(self, hist: np.ndarray, contrib: np.ndarray, top: int) -> list[Reason]:
         return reasons_from(hist, contrib, self.reason_kind, top) or [Reason("popularity", -1, 1.0)]
 
     # -- similar items -------------------------------------------------------

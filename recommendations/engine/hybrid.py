@@ -1,9 +1,148 @@
-"""The default model: a blend of the other algorithms, tuned on held-out training data."""
+"""The default model: a weighted blend of EASE, item-kNN, user-kNN, content and popularity.
 
+Each component's scores are divided by their largest absolute value in the
+row, so weights compare like with like. Weights and hyper-parameters are
+chosen on a validation split carved out of the training matrix (see tuning.py)
+unless they are given, as they are when a saved model is loaded.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from recommendations.engine.base import Reason, Recommender, as_csr
+from recommendations.engine.content import Content
+from recommendations.engine.ease import EASE
 from recommendations.engine.knn import ItemKNN
+from recommendations.engine.popularity import Popularity
+from recommendations.engine.userknn import UserKNN
+
+COMPONENTS = ("ease", "itemknn", "userknn", "content", "popularity")
+COLLABORATIVE = ("ease", "itemknn", "userknn")
+# Content keeps at least this share of the blend, so items nobody has touched yet
+# (which only content can score) stay reachable and rank by their similarity.
+CONTENT_FLOOR = 0.01
 
 
-class Hybrid(ItemKNN):
-    """Item-kNN with popularity for users without evidence (blend to come)."""
+def build_component(name: str, params: dict) -> Recommender:
+    """A component model from the hybrid's (tuned) parameters."""
+    if name == "ease":
+        return EASE(l2=params["ease_l2"], max_items=params["ease_max_items"], side_ratio=params["ease_side_ratio"])
+    if name == "itemknn":
+        return ItemKNN(k=params["itemknn_k"], shrinkage=params["shrinkage"])
+    if name == "userknn":
+        return UserKNN(k=params["userknn_k"], shrinkage=params["shrinkage"])
+    return Content() if name == "content" else Popularity()
 
+
+def row_scale(scores: np.ndarray) -> np.ndarray:
+    """(n, 1) float32: largest |score| of each row (1 for all-zero rows)."""
+    scale = np.max(np.abs(scores), axis=1, keepdims=True) if scores.shape[1] else np.ones((len(scores), 1))
+    return np.where(scale > 0, scale, 1).astype(np.float32)
+
+
+class Hybrid(Recommender):
     name = "hybrid"
+
+    def __init__(self, weights: dict | None = None, **params):
+        from recommendations.engine.tuning import DEFAULTS
+
+        unknown = set(params) - set(DEFAULTS)
+        if unknown:
+            raise TypeError(f"unknown hybrid parameter(s): {', '.join(sorted(unknown))}")
+        super().__init__(weights=weights, **{**DEFAULTS, **params})
+        self.models: dict[str, Recommender] = {}
+
+    @property
+    def weights(self) -> dict[str, float]:
+        return self.params["weights"] or {}
+
+    def fit(self, X, *, item_texts=None, timestamps=None, similarity=None) -> Hybrid:
+        """As Recommender.fit. `similarity`: a precomputed item-kNN matrix (merged blocks), computed with
+        k >= the tuned itemknn_k and shrinkage = params["shrinkage"]; it is truncated to the tuned k."""
+        self._given = similarity
+        try:
+            return super().fit(X, item_texts=item_texts, timestamps=timestamps)
+        finally:
+            self._given = None
+
+    def _fit(self, X: sp.csr_matrix, *, item_texts, timestamps) -> None:
+        if self.params["weights"] is None:
+            from recommendations.engine.tuning import tune
+
+            self.params.update(tune(X, item_texts, self.params))
+        weights = dict(self.weights)
+        if item_texts is None:
+            weights.pop("content", None)
+        elif weights.get("content", 0) < CONTENT_FLOOR * sum(weights.values()):
+            weights["content"] = CONTENT_FLOOR * max(sum(weights.values()), 1e-6)
+        self.params["weights"] = {c: float(w) for c, w in weights.items() if w > 0}
+        self.models = {}
+        for name in self.params["weights"]:
+            model = build_component(name, self.params)
+            extra = {"similarity": self._given} if name == "itemknn" and self._given is not None else {}
+            self.models[name] = model.fit(X, item_texts=item_texts, timestamps=timestamps, **extra)
+
+    def component_scores(self, H: sp.csr_matrix) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """name -> (raw scores (n, n_items) float32, row scale (n, 1) float32)."""
+        out = {}
+        for name, model in self.models.items():
+            raw = model._scores(H)
+            out[name] = (raw, row_scale(raw))
+        return out
+
+    def _scores(self, H: sp.csr_matrix) -> np.ndarray:
+        total = np.zeros((H.shape[0], self.n_items), dtype=np.float32)
+        for name, (raw, scale) in self.component_scores(H).items():
+            total += raw * (np.float32(self.weights[name]) / scale)
+        return total
+
+    def explain(self, h, items, top: int = 3) -> list[list[Reason]]:
+        """Per item: history items (kind "item" for collaborative evidence, "content" for
+        similar documents) or the popularity signal, ranked by what they added to the blend."""
+        h = as_csr(h, self.n_items)
+        items = np.asarray(items, dtype=np.int64).reshape(-1)
+        safe = np.maximum(items, 0)
+        parts = []  # (kind, history items or None, contributions (m, len(items)))
+        for name, (raw, scale) in self.component_scores(h).items():
+            factor = self.weights[name] / float(scale[0, 0])
+            if name == "popularity":
+                parts.append(("popularity", None, factor * raw[:, safe].astype(np.float64)))
+                continue
+            hist, contrib = self.models[name].contributions(h, safe)
+            parts.append(("content" if name == "content" else "item", hist, factor * contrib))
+        return [self._item_reasons(parts, n, top) if j >= 0 else [] for n, j in enumerate(items)]
+
+    @staticmethod
+    def _item_reasons(parts, n: int, top: int) -> list[Reason]:
+        totals: dict[tuple[str, int], float] = {}
+        for kind, hist, contrib in parts:
+            keys = [(kind, -1)] if hist is None else [(kind, int(i)) for i in hist]
+            for key, value in zip(keys, contrib[:, n].tolist(), strict=True):
+                totals[key] = totals.get(key, 0.0) + value
+        positive = {key: v for key, v in totals.items() if v > 0}
+        whole = sum(positive.values())
+        if whole <= 0:
+            return [Reason("popularity", -1, 1.0)]
+        best = sorted(positive.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+        return [Reason(kind, item, value / whole) for (kind, item), value in best]
+
+    def _similar_row(self, item: int) -> np.ndarray:
+        # Collaborative neighbours when the item has any; content similarity for new items.
+        for name in ("itemknn", "ease", "content"):
+            model = self.models.get(name)
+            if model is not None:
+                row = model._similar_row(item)
+                if np.any(row > 0):
+                    return row
+        return self.models["popularity"]._similar_row(item) if "popularity" in self.models else np.zeros(self.n_items)
+
+    def _state(self) -> dict:
+        return {name: model.full_state() for name, model in self.models.items()}
+
+    def _set_state(self, state: dict) -> None:
+        self.models = {}
+        for name in self.params["weights"]:
+            self.models[name] = build_component(name, self.params).set_full_state(dict(state[name]))
+

@@ -104,16 +104,19 @@ def truncate_rows(S: sp.csr_matrix, k: int) -> sp.csr_matrix:
 
 
 class ItemKNN(Recommender):
-    """score(u, j) = sum over history items i of h_ui * sim(i, j), i's top-k neighbours only.
+    """score(u, j) = sum over history items i among j's top-k neighbours of h_ui * sim(i, j).
 
-    Negative history entries push their neighbours down.
+    Each candidate is judged by its own neighbourhood (rows of the similarity
+    matrix), which ranks better than spreading each history item to its
+    neighbours. Negative history entries push their neighbours down.
     """
 
     name = "itemknn"
 
     def __init__(self, k: int = 100, shrinkage: float = 10.0):
         super().__init__(k=int(k), shrinkage=float(shrinkage))
-        self.similarity = sp.csr_matrix((0, 0), dtype=np.float32)
+        self.similarity = sp.csr_matrix((0, 0), dtype=np.float32)  # row j: j's neighbours
+        self.weights = self.similarity  # its transpose: row i, what history item i adds to each item
 
     @classmethod
     def from_similarity(cls, S, X, **params) -> ItemKNN:
@@ -138,13 +141,13 @@ class ItemKNN(Recommender):
                 raise ValueError(f"similarity must be {self.n_items} x {self.n_items}, got {S.shape}")
         else:
             S = item_similarity(X, k=k, shrinkage=shrinkage)
-        self.similarity = S
+        self._set_state({"similarity": S})
 
     def _scores(self, H: sp.csr_matrix) -> np.ndarray:
-        return (H @ self.similarity).toarray().astype(np.float32, copy=False)
+        return (H @ self.weights).toarray().astype(np.float32, copy=False)
 
     def _item_weights(self, hist: np.ndarray, items: np.ndarray) -> np.ndarray:
-        return self.similarity[hist][:, items].toarray().astype(np.float64)
+        return self.weights[hist][:, items].toarray().astype(np.float64)
 
     def _similar_row(self, item: int) -> np.ndarray:
         return self.similarity[item].toarray()[0]
@@ -153,4 +156,6 @@ class ItemKNN(Recommender):
         return {"similarity": self.similarity}
 
     def _set_state(self, state: dict) -> None:
-        self.similarity = state["similarity"]
+        self.similarity = sp.csr_matrix(state["similarity"], dtype=np.float32)
+        self.weights = self.similarity.T.tocsr()
+        self.weights.sort_indices()

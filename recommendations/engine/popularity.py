@@ -28,7 +28,7 @@ class Popularity(Recommender):
         return np.broadcast_to(self.item_scores, (H.shape[0], self.n_items)).copy()
 
     def _reasons(self, hist, contrib, top) -> list[Reason]:
-        return [] if contrib is None else [Reason(self.reason_kind, -1, 1.0)]
+        return [Reason(self.reason_kind, -1, 1.0)]
 
     def _similar_row(self, item: int) -> np.ndarray:
         return self.item_scores.copy()

@@ -68,7 +68,7 @@ def test_sparse_item_knn_scores_match_dense():
     X = random_matrix()
     model = ItemKNN(k=8, shrinkage=1.0).fit(X)
     H = random_matrix(n_users=12, seed=9)
-    expected = H.toarray().astype(np.float64) @ dense_similarity(X, 8, 1.0)
+    expected = H.toarray().astype(np.float64) @ dense_similarity(X, 8, 1.0).T
     np.testing.assert_allclose(model.scores(H), expected, rtol=1e-4, atol=1e-5)
 
 

@@ -1,0 +1,198 @@
+"""Automatic choice of the hybrid's hyper-parameters and blend weights.
+
+Everything is decided on a validation split carved out of the training matrix
+(a per-user holdout of it), never on test data, so the same code adapts to a
+catalog it has never seen. Grids are relative to the data: EASE's l2 scales
+with the mean squared confidence, neighbour counts are searched on a log grid.
+On large data the search runs on a random subset of users.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from recommendations.engine.base import mask_seen, popularity_prior, top_k
+from recommendations.engine.content import Content
+from recommendations.engine.ease import EASE, active_items, ease_weights, gram, side_gram
+from recommendations.engine.evaluation import holdout_mask, ndcg, split
+from recommendations.engine.knn import ItemKNN, item_similarity, truncate_rows
+from recommendations.engine.popularity import Popularity
+from recommendations.engine.userknn import UserKNN
+
+DEFAULTS = {
+    "ease_l2": 250.0,
+    "ease_side_ratio": 0.0,
+    "ease_max_items": 8_000,  # dense inverse: ~2 s and ~0.8 GB at this size
+    "tuning_max_items": 3_000,  # EASE searches run on this many most active items
+    "itemknn_k": 100,
+    "userknn_k": 50,
+    "shrinkage": 10.0,
+    "validation_fraction": 0.25,
+    "seed": 42,
+    "max_tuning_interactions": 2_000_000,  # larger data: tune on a random subset of users
+    "max_validation_cells": 40_000_000,  # validation users x items scored per component
+    "validation_ndcg": None,  # filled in by tuning: each component's and the blend's nDCG@10
+}
+L2_FACTORS = (50, 100, 200, 400, 800, 1600, 3200)  # times the mean squared confidence
+SIDE_RATIOS = (0.025, 0.05, 0.1, 0.2, 0.4, 0.8)  # weight of item documents in EASE, times l2
+NEIGHBOURS = (25, 50, 100, 200)
+WEIGHT_STEPS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0)
+
+
+def tuning_users(X: sp.csr_matrix, budget: int, rng) -> sp.csr_matrix:
+    """X itself, or a random subset of its users holding about `budget` interactions."""
+    if X.nnz <= budget:
+        return X
+    order = rng.permutation(X.shape[0])
+    count = int(np.searchsorted(np.cumsum(np.diff(X.indptr)[order]), budget)) + 1
+    return X[np.sort(order[:count])]
+
+
+class Validation:
+    """Validation users' training rows and held-out items, and nDCG@10 of a score matrix."""
+
+    def __init__(self, X: sp.csr_matrix, params: dict):
+        rng = np.random.default_rng(params["seed"])
+        world = tuning_users(X, params["max_tuning_interactions"], rng)
+        self.train, test = split(world, holdout_mask(world, params["validation_fraction"], params["seed"] + 1))
+        users = np.flatnonzero(np.diff(test.indptr) > 0)
+        cap = max(100, params["max_validation_cells"] // (5 * max(X.shape[1], 1)))
+        if len(users) > cap:
+            users = np.sort(rng.choice(users, cap, replace=False))
+        self.H, self.test = self.train[users], test[users]
+        self.prior = popularity_prior(self.train)
+
+    def prepare(self, raw: np.ndarray) -> np.ndarray:
+        """Row-normalised scores with seen items at -inf."""
+        from recommendations.engine.hybrid import row_scale
+
+        scores = raw / row_scale(raw)
+        mask_seen(scores, self.H, None)
+        return scores
+
+    def score(self, scores: np.ndarray) -> float:
+        return ndcg(top_k(scores, 10, self.prior)[0], self.test, 10)
+
+
+def hill_climb(evaluate, grid: tuple, start: int) -> tuple[int, tuple]:
+    """Walk the grid from `start` while the score improves: (best index, evaluate's result there)."""
+    results = {start: evaluate(grid[start])}
+    for step in (-1, 1):
+        i = start
+        while 0 <= i + step < len(grid):
+            results[i + step] = evaluate(grid[i + step])
+            if results[i + step][0] <= results[i][0]:
+                break
+            i += step
+    best = max(results, key=lambda i: results[i][0])
+    return best, results[best]
+
+
+def search_ease(val: Validation, item_texts, params: dict) -> tuple[dict, np.ndarray | None, float]:
+    """EASE's l2, then the weight of item documents: (chosen params, prepared scores, nDCG).
+
+    The search runs on the most active items only (a cubic cost); what it
+    finds are relative settings that carry over to the full model.
+    """
+    train = val.train
+    items = active_items(train, min(params["ease_max_items"], params["tuning_max_items"]), 2)
+    if len(items) < 2:
+        return {}, None, -1.0
+    G = gram(train, items)
+    positive = train.data[train.data > 0]
+    unit = float(np.mean(positive.astype(np.float64) ** 2)) if len(positive) else 1.0
+    model = EASE()
+    model.n_items, model.items, model.prior = train.shape[1], items, val.prior
+
+    def evaluate_with(extra: np.ndarray | None, l2: float):
+        model.B = ease_weights(G if extra is None else G + extra, l2)
+        scores = val.prepare(model._scores(val.H))
+        return val.score(scores), scores
+
+    i, (quality, scores) = hill_climb(lambda f: evaluate_with(None, f * unit), L2_FACTORS, 2)
+    chosen = {"ease_l2": L2_FACTORS[i] * unit, "ease_side_ratio": 0.0}
+    if item_texts is not None:
+        FF = side_gram(item_texts, items)
+        l2 = chosen["ease_l2"]
+        j, (q, s) = hill_climb(lambda r: evaluate_with(np.float32(r * l2) * FF, l2), SIDE_RATIOS, 2)
+        if q > quality:
+            chosen["ease_side_ratio"], quality, scores = SIDE_RATIOS[j], q, s
+    return chosen, scores, quality
+
+
+def search_neighbours(val: Validation, make, k_max_scores) -> tuple[int, np.ndarray, float]:
+    """Best neighbour count on NEIGHBOURS: (k, prepared scores, nDCG)."""
+    best = (NEIGHBOURS[0], None, -1.0)
+    for k in NEIGHBOURS:
+        scores = val.prepare(k_max_scores(make(k)))
+        quality = val.score(scores)
+        if quality > best[2]:
+            best = (k, scores, quality)
+    return best
+
+
+def blend(val: Validation, candidates: dict[str, np.ndarray], quality: dict[str, float]) -> tuple[dict, float]:
+    """Coordinate ascent on the weights, starting from the best single component: (weights, nDCG)."""
+    first = max(quality, key=quality.get)
+    weights = {name: (1.0 if name == first else 0.0) for name in candidates}
+
+    def blended(w):
+        total = np.zeros_like(candidates[first])
+        for name, value in w.items():
+            if value:
+                total += np.float32(value) * np.where(np.isfinite(candidates[name]), candidates[name], 0)
+        total[~np.isfinite(candidates[first])] = -np.inf
+        return total
+
+    best = val.score(blended(weights))
+    for _ in range(2):
+        improved = False
+        for name in candidates:
+            if name == first:
+                continue
+            for step in WEIGHT_STEPS:
+                trial = {**weights, name: step}
+                quality_ = val.score(blended(trial))
+                if quality_ > best + 1e-6:
+                    best, weights, improved = quality_, trial, True
+        if not improved:
+            break
+    return weights, best
+
+
+def tune(X: sp.csr_matrix, item_texts: list[str] | None, params: dict) -> dict:
+    """Chosen parameters for Hybrid: weights, ease_l2, itemknn_k, userknn_k."""
+    val = Validation(X, params)
+    if val.H.shape[0] < 5:  # too little data to learn anything: trust the defaults
+        return {"weights": {"ease": 1.0, "itemknn": 0.5, "popularity": 0.1, "content": 0.1}}
+    shrinkage = params["shrinkage"]
+    candidates, quality, chosen = {}, {}, {}
+
+    found, scores, q = search_ease(val, item_texts, params)
+    chosen.update(found)
+    if scores is not None:
+        candidates["ease"], quality["ease"] = scores, q
+
+    S = item_similarity(val.train, k=max(NEIGHBOURS), shrinkage=shrinkage)
+    k, scores, q = search_neighbours(
+        val, lambda k: ItemKNN.from_similarity(truncate_rows(S, k), val.train, k=k, shrinkage=shrinkage), _scores(val)
+    )
+    chosen["itemknn_k"], candidates["itemknn"], quality["itemknn"] = k, scores, q
+
+    k, scores, q = search_neighbours(val, lambda k: UserKNN(k=k, shrinkage=shrinkage).fit(val.train), _scores(val))
+    chosen["userknn_k"], candidates["userknn"], quality["userknn"] = k, scores, q
+
+    for name, model in (("popularity", Popularity()), ("content", Content())):
+        if name == "content" and item_texts is None:
+            continue
+        scores = val.prepare(model.fit(val.train, item_texts=item_texts)._scores(val.H))
+        candidates[name], quality[name] = scores, val.score(scores)
+    weights, quality["blend"] = blend(val, candidates, quality)
+    chosen["weights"] = {name: w for name, w in weights.items() if w > 0}
+    chosen["validation_ndcg"] = {name: round(q, 4) for name, q in quality.items()}
+    return chosen
+
+
+def _scores(val: Validation):
+    return lambda model: model._scores(val.H)
