@@ -89,3 +89,24 @@ def test_disliked_items_are_never_anchors_nor_cards(big_shelf):
 def test_a_small_catalog_repeats_titles_rather_than_show_empty_rows(tiny_catalog):
     rows = home_feed(user=AnonymousUser())
     assert all(len(row.cards) >= 4 for row in rows)
+
+
+def test_a_cached_feed_still_drops_an_item_hidden_a_moment_ago(big_shelf):
+    visitor = AnonymousUser()
+    first = home_feed(user=visitor)[0].cards[0].item
+    first.is_active = False
+    first.save()
+
+    shown = {card.item.pk for row in home_feed(user=visitor) for card in row.cards}
+
+    assert first.pk not in shown
+
+
+def test_a_cached_feed_reflects_a_new_rating_at_once(big_shelf):
+    member = UserFactory(username="quickfeed")
+    Rating.objects.create(user=member, item=big_shelf["Drama"][0], value=4.0)
+    top = home_feed(user=member)[0].cards[0].item
+
+    Rating.objects.create(user=member, item=top, value=2.0)
+
+    assert top.pk not in {card.item.pk for row in home_feed(user=member) for card in row.cards}

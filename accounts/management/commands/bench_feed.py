@@ -5,6 +5,7 @@ import time
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, reset_queries
 from django.db.models import Count
@@ -25,14 +26,19 @@ class Command(BaseCommand):
         parser.add_argument("--users", type=int, default=8, help="Members to spread them over (default 8)")
         parser.add_argument("--warmup", type=int, default=10, help="Untimed requests first (model load, caches)")
         parser.add_argument("--anonymous", action="store_true", help="Time the visitors' page instead")
+        parser.add_argument(
+            "--cold", action="store_true", help="Empty the cache before every request: every feed is computed afresh"
+        )
 
-    def handle(self, *args, requests: int, users: int, warmup: int, anonymous: bool, **options):
+    def handle(self, *args, requests: int, users: int, warmup: int, anonymous: bool, cold: bool, **options):
         clients = [self._client()] if anonymous else [self._client(user) for user in self._members(users)]
         for i in range(warmup):
             clients[i % len(clients)].get("/")
         timings, queries = [], []
         for i in range(requests):
             client = clients[i % len(clients)]
+            if cold:
+                cache.clear()
             with CaptureQueriesContext(connection) as captured:
                 started = time.perf_counter()
                 response = client.get("/")
@@ -41,7 +47,7 @@ class Command(BaseCommand):
             if response.status_code != 200:
                 raise CommandError(f"GET / answered {response.status_code}")
         reset_queries()
-        who = "visitors" if anonymous else f"{len(clients)} members"
+        who = ("visitors" if anonymous else f"{len(clients)} members") + (", cache emptied each time" if cold else "")
         self.stdout.write(
             f"home feed, {requests} requests as {who}: p50 {statistics.median(timings):.1f} ms, "
             f"p95 {percentile(timings, 95):.1f} ms, max {max(timings):.1f} ms, "
