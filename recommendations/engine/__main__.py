@@ -1,0 +1,5 @@
+import sys
+
+from recommendations.engine.cli import main
+
+sys.exit(main())
