@@ -115,10 +115,11 @@ def run_bench(args) -> None:
         except (OSError, ValueError) as exc:
             raise DataError(f"{path}: not a scipy sparse .npz matrix ({exc})") from None
     started = time.perf_counter()
-    build_model(args.algorithm).fit(X)
+    model = build_model(args.algorithm).fit(X)
     fit_s = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    print(json.dumps({"algorithm": args.algorithm, "users": X.shape[0], "items": X.shape[1], "interactions": X.nnz}))
+    shape = {"users": X.shape[0], "items": X.shape[1], "interactions": X.nnz}
+    print(json.dumps({"algorithm": args.algorithm, **shape, "params": model.params}))
     print(json.dumps({"fit_s": round(fit_s, 2), "peak_rss_mb": round(peak, 1)}))
 
 

@@ -17,6 +17,7 @@ from scipy.linalg import lapack
 
 from recommendations.engine.base import Recommender, positive_part
 from recommendations.engine.content import tfidf_matrix
+from recommendations.engine.knn import cooccurrence_sample
 
 
 def active_items(X: sp.csr_matrix, max_items: int, min_count: int = 1) -> np.ndarray:
@@ -28,7 +29,7 @@ def active_items(X: sp.csr_matrix, max_items: int, min_count: int = 1) -> np.nda
 
 def gram(X: sp.csr_matrix, items: np.ndarray) -> np.ndarray:
     """Dense (m, m) float32 X[:, items]^T X[:, items] over the positive part of X."""
-    Xi = positive_part(X)[:, items]
+    Xi = positive_part(cooccurrence_sample(X))[:, items]
     return (Xi.T @ Xi).toarray().astype(np.float32)
 
 

@@ -14,6 +14,31 @@ from recommendations.engine.base import Recommender, positive_part
 
 # Rows per block: bounds the dense (block, n_items) similarity buffer to ~100 MB.
 BLOCK_CELLS = 25_000_000
+# Co-occurrence work is sum over users of n_u^2: heavy users dominate it. Above this
+# budget (~10 s), each very long history contributes a random sample of its items,
+# as Mahout's maxPrefsPerUser does. MovieLens-small is far below it.
+MAX_COOCCURRENCES = 2_000_000_000
+
+
+def cooccurrence_sample(X, budget: float = MAX_COOCCURRENCES, seed: int = 0) -> sp.csr_matrix:
+    """X (CSR float32) with each history longer than L cut to L random entries, L the largest
+    length keeping sum(min(n_u, L)^2) <= budget. X itself when it is already within budget."""
+    X = sp.csr_matrix(X, dtype=np.float32)
+    lengths = np.diff(X.indptr).astype(np.float64)
+    if np.sum(lengths**2) <= budget:
+        return X
+    lo, hi = 1, int(lengths.max())
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        lo, hi = (mid, hi) if np.sum(np.minimum(lengths, mid) ** 2) <= budget else (lo, mid - 1)
+    rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+    order = np.lexsort((np.random.default_rng(seed).random(X.nnz), rows))
+    rank = np.empty(X.nnz, dtype=np.int64)
+    rank[order] = np.arange(X.nnz) - X.indptr[rows[order]]
+    keep = rank < lo
+    out = sp.csr_matrix((X.data[keep], X.indices[keep], np.r_[0, np.cumsum(np.minimum(lengths, lo))].astype(np.int64)),
+                        shape=X.shape)  # fmt: skip
+    return out
 
 
 def item_norms(X) -> np.ndarray:
@@ -75,9 +100,13 @@ def merge_similarity_blocks(blocks: list[sp.csr_matrix]) -> sp.csr_matrix:
     return merged
 
 
-def item_similarity(X, *, k: int, shrinkage: float) -> sp.csr_matrix:
-    """Whole (n_items, n_items) top-k similarity matrix, computed block by block."""
-    P = positive_part(sp.csr_matrix(X, dtype=np.float32))
+def item_similarity(X, *, k: int, shrinkage: float, budget: float = MAX_COOCCURRENCES) -> sp.csr_matrix:
+    """Whole (n_items, n_items) top-k similarity matrix, computed block by block.
+
+    To shard it instead: S = merge_similarity_blocks([item_similarity_block(Xs, a, b, ...) ...])
+    with Xs = cooccurrence_sample(X) computed once and shared with every block.
+    """
+    P = positive_part(cooccurrence_sample(X, budget))
     n = P.shape[1]
     return similarity_rows(P, P.T.tocsr(), item_norms(P), 0, n, k=k, shrinkage=shrinkage)
 

@@ -143,3 +143,27 @@ def test_similar_items_exclude_the_item_itself(fitted):
 def test_unknown_algorithm_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown algorithm"):
         build_model("no-such-algorithm")
+
+
+def test_the_hybrid_serves_an_item_nobody_has_touched_through_content():
+    X, texts, _ = synthetic()
+    model = build_model("hybrid").fit(X, item_texts=texts)
+    h = history([0, 1, 2])
+    items, scores = model.recommend(h, N_ITEMS)
+    assert COLD in items[0] and np.isfinite(scores[0][list(items[0]).index(COLD)])
+    why = model.explain(h, np.array([COLD]))[0]
+    assert why[0].kind == "content" and why[0].item in (0, 1, 2)
+    similar, _ = model.similar_items(COLD, 3)
+    assert set(similar.tolist()) <= set(range(20))
+
+
+def test_the_hybrid_fitted_from_sharded_similarity_blocks_is_the_same_model():
+    from recommendations.engine.knn import cooccurrence_sample, item_similarity_block, merge_similarity_blocks
+
+    X, texts, _ = synthetic()
+    params = {"weights": {"ease": 1.0, "itemknn": 0.5, "popularity": 0.1}, "itemknn_k": 10, "shrinkage": 5.0}
+    Xs = cooccurrence_sample(X)
+    blocks = [item_similarity_block(Xs, a, min(a + 7, N_ITEMS), k=25, shrinkage=5.0) for a in range(0, N_ITEMS, 7)]
+    sharded = build_model("hybrid", **params).fit(X, item_texts=texts, similarity=merge_similarity_blocks(blocks))
+    whole = build_model("hybrid", **params).fit(X, item_texts=texts)
+    assert np.array_equal(sharded.scores(X), whole.scores(X))

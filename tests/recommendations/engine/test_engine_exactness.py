@@ -94,3 +94,16 @@ def test_batched_scoring_equals_one_batch(name, monkeypatch):
     monkeypatch.setattr("recommendations.engine.base.SCORE_BLOCK_CELLS", 7 * 50)
     batched = model.recommend(X, 5)
     assert np.array_equal(whole[0], batched[0]) and np.array_equal(whole[1], batched[1])
+
+
+def test_cooccurrence_sampling_cuts_only_long_histories_within_budget():
+    from recommendations.engine.knn import cooccurrence_sample
+
+    X = random_matrix(n_users=40, n_items=60, density=0.3)
+    assert cooccurrence_sample(X, budget=1e12) is not None
+    assert (cooccurrence_sample(X, budget=1e12) != X).nnz == 0
+    lengths = np.diff(X.indptr)
+    budget = float(np.sum(np.minimum(lengths, 12) ** 2))
+    Xs = cooccurrence_sample(X, budget=budget)
+    assert np.array_equal(np.diff(Xs.indptr), np.minimum(lengths, 12))
+    assert (Xs - X.multiply(Xs != 0)).nnz == 0  # a subset of the original entries

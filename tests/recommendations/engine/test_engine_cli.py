@@ -1,0 +1,130 @@
+"""The offline command line on tiny files, including malformed ones."""
+
+import csv
+import json
+import os
+
+import numpy as np
+import pytest
+
+from recommendations.engine.cli import main
+
+
+def write(path, text):
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def tiny_ratings():
+    """Two taste groups: users u0-u9 rate items a0-a7, users u10-u19 rate b0-b7."""
+    rng = np.random.default_rng(1)
+    lines = ["user,item,rating,timestamp"]
+    for u in range(20):
+        group = "a" if u < 10 else "b"
+        for i in rng.choice(8, size=5, replace=False):
+            lines.append(f"u{u},{group}{i},{rng.choice([3.5, 4.0, 5.0])},{1_600_000_000 + u * 100 + i}")
+    lines.append("u0,b0,1.0,1600000000")  # a low rating: negative evidence
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("algorithm", ["hybrid", "itemknn"])
+def test_recommend_writes_k_unseen_items_for_every_user(tmp_path, algorithm):
+    train = write(tmp_path / "train.csv", tiny_ratings())
+    items = write(tmp_path / "items.csv", "item,title,genres\n" + "".join(
+        f"{g}{i},Film {g}{i},{'Sci-Fi|Action' if g == 'a' else 'Romance'}\n" for g in "ab" for i in range(9)))
+    out = tmp_path / "recs.csv"
+
+    code = main(["recommend", "--train", train, "--items", items, "--k", "3", "--out", str(out),
+                 "--algorithm", algorithm])
+
+    assert code == 0
+    rows = list(csv.DictReader(out.open()))
+    assert list(rows[0]) == ["user", "item", "rank", "score"]
+    seen = {(r["user"], r["item"]) for r in csv.DictReader(open(train))}
+    by_user = {}
+    for r in rows:
+        by_user.setdefault(r["user"], []).append(r)
+        assert (r["user"], r["item"]) not in seen
+    assert len(by_user) == 20 and all(len(v) == 3 for v in by_user.values())
+    assert [r["rank"] for r in by_user["u3"]] == ["1", "2", "3"]
+    assert "b0" not in {r["item"] for r in by_user["u0"]}
+
+
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("user,item,rating\nu1,i1,4\n", "line 1: missing column(s) timestamp"),
+        ("user,item,rating,timestamp\nu1,i1,4,1\nu2,i2,lots,1\n", "line 3: rating must be a number, got 'lots'"),
+        ("user,item,rating,timestamp\nu1,i1,4,1\nu2,i2\n", "line 3: expected 4 fields"),
+        ("user,item,rating,timestamp\nu1,i1,9,1\n", "line 2: rating must be between 0 and 5"),
+    ],
+)
+def test_malformed_training_files_are_a_clear_error(tmp_path, capsys, text, message):
+    train = write(tmp_path / "train.csv", text)
+
+    code = main(["recommend", "--train", train, "--k", "3", "--out", str(tmp_path / "r.csv")])
+
+    assert code == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def to_mlcsv(directory, rng):
+    directory.mkdir()
+    lines = ["userId,movieId,rating,timestamp"]
+    for u in range(1, 41):
+        for m in rng.choice(np.arange(1, 31) if u % 2 else np.arange(20, 51), size=10, replace=False):
+            lines.append(f"{u},{m},{rng.choice([2.0, 3.5, 5.0])},{1_500_000_000 + u}")
+    (directory / "ratings.csv").write_text("\n".join(lines) + "\n")
+    (directory / "movies.csv").write_text("movieId,title,genres\n" + "".join(
+        f'{m},"Movie {m}, The (1999)",{"Drama|Sci-Fi" if m < 25 else "Comedy"}\n' for m in range(1, 51)))
+    return lines[1:]
+
+
+def to_ml100k(directory, ratings):
+    directory.mkdir()
+    (directory / "u.data").write_text("".join("\t".join(line.split(",")) + "\n" for line in ratings))
+    (directory / "u.item").write_bytes("".join(
+        f"{m}|Caf\u00e9 {m} (1999)|01-Jan-1999||http://x|0|1|0|0|0|0|0|0|1|0|0|0|0|0|0|0|0|0|0\n"
+        for m in range(1, 51)).encode("latin-1"))
+
+
+def test_evaluate_reads_both_movielens_layouts_and_prints_one_json_line_each(tmp_path, capsys):
+    ratings = to_mlcsv(tmp_path / "mlcsv", np.random.default_rng(2))
+    to_ml100k(tmp_path / "ml100k", ratings)
+    results = {}
+    for layout in ("mlcsv", "ml100k"):
+        assert main(["evaluate", "--data", str(tmp_path / layout), "--format", layout,
+                     "--algorithm", "itemknn", "--json"]) == 0
+        lines = capsys.readouterr().out.strip().splitlines()
+        assert len(lines) == 1
+        results[layout] = json.loads(lines[0])
+    assert set(results["mlcsv"]) == {"algorithm", "precision@10", "recall@10", "ndcg@10", "map@10", "coverage", "fit_s"}
+    for key in ("precision@10", "ndcg@10", "coverage"):
+        assert 0 < results["mlcsv"][key] <= 1
+    assert results["mlcsv"]["ndcg@10"] == results["ml100k"]["ndcg@10"]
+
+
+def test_evaluate_without_an_algorithm_runs_every_one(tmp_path, capsys):
+    to_mlcsv(tmp_path / "d", np.random.default_rng(3))
+    assert main(["evaluate", "--data", str(tmp_path / "d"), "--format", "mlcsv", "--json"]) == 0
+    names = [json.loads(line)["algorithm"] for line in capsys.readouterr().out.strip().splitlines()]
+    assert names == ["popularity", "trending", "itemknn", "userknn", "content", "ease", "hybrid"]
+
+
+def test_evaluate_on_a_missing_directory_is_a_clear_error(tmp_path, capsys):
+    assert main(["evaluate", "--data", str(tmp_path / "nope"), "--format", "ml100k"]) == 2
+    assert "cannot read" in capsys.readouterr().err
+
+
+def test_bench_reports_fit_time_and_peak_memory_last(tmp_path, capsys):
+    import scipy.sparse as sp
+
+    from recommendations.engine.synthetic import synthetic_matrix
+
+    path = tmp_path / "m.npz"
+    sp.save_npz(path, synthetic_matrix(300, 120, 6000, seed=1))
+    assert main(["bench", "--matrix", str(path), "--json"]) == 0
+    last = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert set(last) == {"fit_s", "peak_rss_mb"} and last["fit_s"] >= 0
+    assert os.path.exists(path)
