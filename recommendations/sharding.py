@@ -115,24 +115,21 @@ def run_state_save(*, version_id: int, data, holdout) -> None:
     _save_npz(
         f"{shard_dir(version_id)}/state.npz",
         data=X.data, indices=X.indices, indptr=X.indptr, shape=np.array(X.shape), timestamps=data.timestamps,
-        user_ids=data.user_ids, item_ids=data.item_ids, mask=holdout.mask, users=holdout.users,
+        user_ids=data.user_ids, item_ids=data.item_ids, mask=holdout.mask, rows=holdout.rows,
         item_texts=np.array(data.item_texts, dtype=str), n_events=np.array([data.n_events]),
     )  # fmt: skip
 
 
 def run_state_load(*, version_id: int):
     """(TrainingData, Holdout) as `run_state_save` stored them."""
-    from recommendations.engine.evaluation import split
     from recommendations.training.extract import TrainingData
-    from recommendations.training.pipeline import Holdout
+    from recommendations.training.pipeline import holdout_split
 
     s = _load_npz(f"{shard_dir(version_id)}/state.npz")
     X = sp.csr_matrix((s["data"], s["indices"], s["indptr"]), shape=tuple(s["shape"]))
-    data = TrainingData(
-        X, s["timestamps"], s["user_ids"], s["item_ids"], s["item_texts"].tolist(), int(s["n_events"][0])
-    )
-    train, test = split(X, s["mask"])
-    return data, Holdout(s["mask"], train, test, s["users"])
+    texts = s["item_texts"].tolist()
+    data = TrainingData(X, s["timestamps"], s["user_ids"], s["item_ids"], texts, int(s["n_events"][0]))
+    return data, holdout_split(data, s["rows"], s["mask"])
 
 
 def shard_files_delete(*, version_id: int) -> None:

@@ -38,20 +38,45 @@ HOLDOUT_FRACTION, HOLDOUT_SEED, K = 0.25, 42, 10
 
 @dataclass
 class Holdout:
-    mask: np.ndarray  # (nnz,) bool over the matrix's stored entries: held out
-    train: sp.csr_matrix
-    test: sp.csr_matrix
-    users: np.ndarray  # rows the metrics are measured on (a fixed sample of users with held-out items)
+    rows: np.ndarray  # (n,) int64 matrix rows (users) the holdout model is fitted on
+    mask: np.ndarray  # (nnz of those rows,) bool over their stored entries: held out
+    train: sp.csr_matrix  # (n, n_items) the holdout model's training matrix
+    test: sp.csr_matrix  # (n, n_items) the held-out entries
+    train_timestamps: np.ndarray  # (train.nnz,) float64
+    users: np.ndarray  # rows of train/test the metrics are measured on (a fixed sample with held-out items)
 
 
-def holdout_for(data: TrainingData) -> Holdout:
-    """The engine's per-user split (seed 42), and a fixed sample of users to measure on."""
-    mask = holdout_mask(data.matrix, HOLDOUT_FRACTION, HOLDOUT_SEED)
-    train, test = split(data.matrix, mask)
+def evaluation_rows(X: sp.csr_matrix, budget: int) -> np.ndarray:
+    """Every user, or on large data a fixed random subset holding about `budget` interactions.
+
+    The holdout model then costs a fraction of the served one, and its metrics
+    still compare versions with each other, as the quality guard needs.
+    """
+    if X.nnz <= budget:
+        return np.arange(X.shape[0])
+    order = np.random.default_rng(HOLDOUT_SEED).permutation(X.shape[0])
+    sizes = np.cumsum(np.diff(X.indptr)[order])
+    return np.sort(order[: int(np.searchsorted(sizes, budget)) + 1])
+
+
+def holdout_split(data: TrainingData, rows: np.ndarray, mask: np.ndarray | None = None) -> Holdout:
+    """The engine's per-user split (seed 42) of `rows`, and a fixed sample of users to measure on."""
+    X = data.matrix if len(rows) == data.matrix.shape[0] else data.matrix[rows]
+    stamps = data.timestamps
+    if len(rows) != data.matrix.shape[0]:
+        entries = np.concatenate([np.arange(data.matrix.indptr[r], data.matrix.indptr[r + 1]) for r in rows.tolist()])
+        stamps = data.timestamps[entries]
+    if mask is None:
+        mask = holdout_mask(X, HOLDOUT_FRACTION, HOLDOUT_SEED)
+    train, test = split(X, mask)
     users = np.flatnonzero(np.diff(test.indptr) > 0)
     if len(users) > settings.ENCORE_EVAL_USERS:
         users = np.sort(np.random.default_rng(HOLDOUT_SEED).choice(users, settings.ENCORE_EVAL_USERS, replace=False))
-    return Holdout(mask, train, test, users)
+    return Holdout(rows, mask, train, test, stamps[~mask], users)
+
+
+def holdout_for(data: TrainingData) -> Holdout:
+    return holdout_split(data, evaluation_rows(data.matrix, settings.ENCORE_EVAL_MAX_INTERACTIONS))
 
 
 def supports_sharding(algorithm: str) -> bool:
@@ -78,7 +103,8 @@ def training_prepare(*, version: ModelVersion) -> tuple[TrainingData, Holdout]:
     version.n_users, version.n_items, version.n_interactions = len(data.user_ids), len(data.item_ids), data.n_events
     version.config = {"algorithm": version.algorithm, "params": build_model(version.algorithm).params,
                       "watermark": data.watermark, "holdout": {"fraction": HOLDOUT_FRACTION, "seed": HOLDOUT_SEED,
-                                                               "users": len(holdout.users)}}  # fmt: skip
+                                                               "users": len(holdout.users),
+                                                               "fitted_users": len(holdout.rows)}}  # fmt: skip
     ModelVersion.objects.filter(pk=version.pk).update(
         timings=version.timings, n_users=version.n_users, n_items=version.n_items,
         n_interactions=version.n_interactions, config=version.config,
@@ -93,8 +119,7 @@ def fit_here(version: ModelVersion, data: TrainingData, holdout: Holdout):
     model = build_model(version.algorithm).fit(data.matrix, timestamps=data.timestamps, **fit_args)
     version.timings["fit"] = round(time.perf_counter() - started, 3)
     started = time.perf_counter()
-    train_stamps = data.timestamps[~holdout.mask]
-    eval_model = build_model(version.algorithm).fit(holdout.train, timestamps=train_stamps, **fit_args)
+    eval_model = build_model(version.algorithm).fit(holdout.train, timestamps=holdout.train_timestamps, **fit_args)
     version.timings["evaluate_fit"] = round(time.perf_counter() - started, 3)
     return model, eval_model
 
@@ -103,8 +128,9 @@ def models_from_similarities(version, data, holdout, full: sp.csr_matrix, train:
     """The served and holdout models, fitted on similarity matrices computed in blocks elsewhere."""
     args = {"item_texts": data.item_texts}
     model = build_model(version.algorithm).fit(data.matrix, timestamps=data.timestamps, similarity=full, **args)
-    train_stamps = data.timestamps[~holdout.mask]
-    eval_model = build_model(version.algorithm).fit(holdout.train, timestamps=train_stamps, similarity=train, **args)
+    eval_model = build_model(version.algorithm).fit(
+        holdout.train, timestamps=holdout.train_timestamps, similarity=train, **args
+    )
     return model, eval_model
 
 

@@ -155,3 +155,16 @@ def test_train_command_runs_inline_and_prints_metrics_and_timings(tiny_catalog, 
     version = ModelVersion.objects.get()
     assert f"v{version.pk} " in out and "Active" in out
     assert "ndcg@10=" in out and "extract" in out and "total" in out
+
+
+def test_on_large_data_the_holdout_model_fits_a_fixed_subset_of_users(db, media_root, settings):
+    from tests.recommendations.builders import build_random_catalog
+
+    build_random_catalog(n_users=120, n_items=60, per_user=15)
+    settings.ENCORE_EVAL_MAX_INTERACTIONS = 1000
+
+    first, second = train_model_version(), train_model_version()
+
+    fitted = first.config["holdout"]["fitted_users"]
+    assert 60 < fitted < 120 and second.config["holdout"] == first.config["holdout"]
+    assert first.metrics == second.metrics and first.metrics["ndcg@10"] > 0
