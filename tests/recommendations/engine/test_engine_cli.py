@@ -40,7 +40,7 @@ def test_recommend_writes_k_unseen_items_for_every_user(tmp_path, algorithm):
     assert code == 0
     rows = list(csv.DictReader(out.open()))
     assert list(rows[0]) == ["user", "item", "rank", "score"]
-    seen = {(r["user"], r["item"]) for r in csv.DictReader(open(train))}
+    seen = {(r["user"], r["item"]) for r in csv.DictReader((tmp_path / "train.csv").read_text().splitlines())}
     by_user = {}
     for r in rows:
         by_user.setdefault(r["user"], []).append(r)
