@@ -47,9 +47,10 @@ def train_model(
     """
     task_id = train_model.request.id or ""
     if task_id:
+        training_runs_reap()  # a redelivery after its worker died finds that run failed and starts again
         done = ModelVersion.objects.filter(task_id=task_id).exclude(status=ModelVersion.Status.FAILED).first()
         if done is not None:
-            return done.pk  # a redelivered message: that run exists, do not start another
+            return done.pk  # a redelivered message whose run finished or still runs: do not start another
     try:
         version = training_run_start(
             algorithm=algorithm or settings.ENCORE_MODEL_ALGORITHM, trigger=trigger, force=force, task_id=task_id

@@ -42,22 +42,44 @@ def training_run_start(*, algorithm: str, trigger: str, force: bool = False, tas
 
 
 def training_runs_reap(*, stale_seconds: int | None = None) -> list[int]:
-    """Mark failed every run whose heartbeat stopped (its worker was killed or lost). Returns their ids."""
+    """Mark failed every run whose worker is gone. Returns their ids.
+
+    A run on this machine whose process no longer exists is dead at once (a
+    killed pool process whose message comes straight back); elsewhere a run is
+    dead when its heartbeat has been silent for `stale_seconds`.
+    """
     stale = stale_seconds if stale_seconds is not None else settings.ENCORE_TRAINING_STALE_SECONDS
     limit = timezone.now() - timezone.timedelta(seconds=stale)
-    ids = list(ModelVersion.objects.training().filter(heartbeat_at__lt=limit).values_list("pk", flat=True))
-    if ids:
-        ModelVersion.objects.training().filter(pk__in=ids, heartbeat_at__lt=limit).update(
+    running = ModelVersion.objects.training()
+    silent = set(running.filter(heartbeat_at__lt=limit).values_list("pk", flat=True))
+    gone = {pk for pk, worker in running.values_list("pk", "worker") if _local_process_gone(worker)}
+    ids = sorted(silent | gone)
+    for pk in ids:
+        reason = "its process is gone" if pk in gone else f"no heartbeat for {stale} s"
+        ModelVersion.objects.training().filter(pk=pk).update(
             status=ModelVersion.Status.FAILED,
             finished_at=timezone.now(),
-            error=f"The run stopped without finishing (no heartbeat for {stale} s): its worker was killed or lost.",
+            error=f"The run stopped without finishing ({reason}): its worker was killed or lost.",
         )
         from recommendations.sharding import shard_files_delete
 
-        for pk in ids:
-            shard_files_delete(version_id=pk)
-        log.error("marked stale training runs as failed: %s", ids)
+        shard_files_delete(version_id=pk)
+    if ids:
+        log.error("marked dead training runs as failed: %s", ids)
     return ids
+
+
+def _local_process_gone(worker: str) -> bool:
+    host, _, pid = worker.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 def training_heartbeat(*, version_id: int) -> bool:

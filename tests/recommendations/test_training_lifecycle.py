@@ -168,3 +168,21 @@ def test_on_large_data_the_holdout_model_fits_a_fixed_subset_of_users(db, media_
     fitted = first.config["holdout"]["fitted_users"]
     assert 60 < fitted < 120 and second.config["holdout"] == first.config["holdout"]
     assert first.metrics == second.metrics and first.metrics["ndcg@10"] > 0
+
+
+def test_a_run_whose_process_on_this_machine_is_gone_is_reaped_at_once(db):
+    import socket
+    import subprocess
+    import sys
+
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = ModelVersion.objects.create(
+        algorithm="hybrid", heartbeat_at=timezone.now(), worker=f"{socket.gethostname()}:{finished.stdout.strip()}"
+    )
+    alive = ModelVersion(algorithm="hybrid", heartbeat_at=timezone.now(), worker="elsewhere:1")
+
+    assert training_runs_reap() == [dead.pk]
+    dead.refresh_from_db()
+    assert dead.status == ModelVersion.Status.FAILED and "process is gone" in dead.error
+    alive.save()
+    assert training_runs_reap() == []
