@@ -6,6 +6,7 @@ a plain cursor. This module owns the mapping between database ids and matrix
 indices: a version's artifact stores the ids of its rows and columns.
 """
 
+import contextlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -127,10 +128,12 @@ def canonical_matrix(users, items, weights, stamps, n_users: int, n_items: int):
 
 
 def training_data_extract() -> TrainingData:
-    """Read every rating and event of active items in bulk, from one consistent snapshot."""
-    nested = connection.in_atomic_block  # inside a caller's transaction the snapshot is theirs
-    with transaction.atomic():
-        if connection.vendor == "postgresql" and not nested:
+    """Read every rating and event of active items in bulk (one snapshot on PostgreSQL)."""
+    snapshot = connection.vendor == "postgresql" and not connection.in_atomic_block
+    # On SQLite a transaction would take the write lock (IMMEDIATE mode) and hold up every
+    # rating while we read; there each read is its own snapshot instead.
+    with transaction.atomic() if snapshot else contextlib.nullcontext():
+        if snapshot:
             # Ratings and events from the same instant: a write landing between the two reads
             # is either in both or in neither, and in the next version for sure.
             with connection.cursor() as cursor:
