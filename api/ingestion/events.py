@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -195,11 +195,7 @@ def _without_seen_keys(rows: list[EventRow]) -> list[EventRow]:
     keyed = [row for row in rows if row.key]
     if not keyed:
         return rows
-    stored = set(
-        Interaction.objects.filter(
-            user_id__in={row.user_id for row in keyed}, idempotency_key__in={row.key for row in keyed}
-        ).values_list("user_id", "idempotency_key")
-    )
+    stored = _stored_keys({(row.user_id, row.key) for row in keyed})
     fresh = []
     for row in rows:
         if row.key:
@@ -208,3 +204,24 @@ def _without_seen_keys(rows: list[EventRow]) -> list[EventRow]:
             stored.add((row.user_id, row.key))
         fresh.append(row)
     return fresh
+
+
+def _stored_keys(pairs: set[tuple[int, str]], chunk: int = 4000) -> set[tuple[int, str]]:
+    """Which (user, key) pairs are stored already: row-value lookups on the unique (user, key) index.
+
+    `user IN (...) AND key IN (...)` would match every key of every user in the batch and,
+    for users with long histories, scan them all.
+    """
+    table = connection.ops.quote_name(Interaction._meta.db_table)
+    pairs, found = list(pairs), set()
+    with connection.cursor() as cursor:
+        for start in range(0, len(pairs), chunk):
+            part = pairs[start : start + chunk]
+            values = ", ".join(["(%s, %s)"] * len(part))
+            cursor.execute(
+                f"SELECT user_id, idempotency_key FROM {table} WHERE idempotency_key IS NOT NULL "  # noqa: S608
+                f"AND (user_id, idempotency_key) IN (VALUES {values})",
+                [value for pair in part for value in pair],
+            )
+            found.update(cursor.fetchall())
+    return found
