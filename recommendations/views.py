@@ -1,4 +1,5 @@
 from django.shortcuts import render
+from django.urls import reverse
 
 from accounts.models import Profile
 from recommendations.feed import home_feed
@@ -23,5 +24,6 @@ def home(request):
 
 def render_feed(request, *, message: str = ""):
     """The feed section alone, re-computed after an action so it reflects it at once (htmx swaps it in)."""
-    context = _feed_context(request) | {"message": message}
+    # Rendered in answer to a POST on an item: its forms must still lead back home without JavaScript.
+    context = _feed_context(request) | {"message": message, "next_url": reverse("home")}
     return render(request, "recommendations/_feed.html", context)

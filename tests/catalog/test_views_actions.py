@@ -81,6 +81,7 @@ def test_with_htmx_the_feed_gets_the_whole_feed_back(client, member, tiny_catalo
     content = response.content.decode()
     assert content.lstrip().startswith('<div id="feed"')
     assert "You rated Space 0 ★★★★★" in content
+    assert 'name="next" value="/"' in content and 'value="/items/' not in content
     assert all(card.item != item for row in response.context["rows"] for card in row.cards)
 
 
