@@ -5,7 +5,16 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html
 
+from accounts.models import Profile
+
 admin.site.unregister(User)
+
+
+class ProfileInline(admin.StackedInline):
+    model = Profile
+    can_delete = False
+    readonly_fields = ["onboarded_at", "onboarding_skipped"]
+    verbose_name_plural = "onboarding"
 
 
 @admin.register(User)
@@ -13,6 +22,7 @@ class EncoreUserAdmin(UserAdmin):
     """Users with one-click links to what they rated and did."""
 
     list_display = ["username", "email", "is_staff", "date_joined", "last_login", "history"]
+    inlines = [ProfileInline]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_ratings=Count("ratings", distinct=True))
