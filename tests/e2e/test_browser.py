@@ -179,3 +179,36 @@ def test_rating_and_disliking_work_without_javascript(browser_without_javascript
     first.find_element("css selector", "button[aria-label^='Dislike']").click()
     wait_for(browser, lambda d: f"You disliked {title}" in d.page_source)
     assert title not in feed_titles(browser)
+
+
+def test_keyboard_users_pick_stars_with_arrows_and_confirm_with_enter(browser, live_server, media_root):
+    from selenium.webdriver.common.keys import Keys
+
+    catalog = build_tiny_catalog()
+    user = get_user_model().objects.create_user("keys", "keys@example.com", PASSWORD)
+    item = catalog.romance[3]
+    browser.get(live_server.url + "/accounts/login/")
+    by_css(browser, "#id_username")[0].send_keys("keys")
+    by_css(browser, "#id_password")[0].send_keys(PASSWORD + Keys.ENTER)
+    wait_for(browser, lambda d: "Log out" in d.page_source)
+    browser.get(f"{live_server.url}/items/{item.pk}/")
+    wait_for(browser, lambda d: d.execute_script("return document.documentElement.classList.contains('htmx-ready')"))
+
+    # Tab into the star group, then walk down from 5 stars: no rating is saved on the way.
+    by_css(browser, "#my-actions-title")[0].click()
+    radios = by_css(browser, "#my-actions input[name=value]")
+    body = by_css(browser, "body")[0]
+    for _ in range(12):
+        body = browser.switch_to.active_element
+        if body in radios:
+            break
+        body.send_keys(Keys.TAB)
+    browser.switch_to.active_element.send_keys(Keys.ARROW_RIGHT)
+    browser.switch_to.active_element.send_keys(Keys.ARROW_RIGHT)
+    assert by_css(browser, "#my-actions .js-hide")[0].is_displayed()  # the Save button shows for keyboard users
+    assert not Rating.objects.filter(user=user).exists()
+
+    browser.switch_to.active_element.send_keys(Keys.ENTER)
+
+    wait_for(browser, lambda d: f"You rated {item.title}" in d.page_source)
+    assert Rating.objects.get(user=user, item=item).value in (4.0, 4.5)
