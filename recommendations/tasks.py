@@ -26,10 +26,11 @@ from recommendations.training.lifecycle import (
 from recommendations.training.pipeline import (
     fit_here,
     models_from_similarities,
+    needs_similarity,
     similarity_params,
-    supports_sharding,
     training_complete,
     training_prepare,
+    training_tune,
 )
 from recommendations.trending import trending_refresh
 
@@ -61,6 +62,7 @@ def train_model(
     with heartbeat_while(version_id=version.pk):
         try:
             data, holdout = training_prepare(version=version)
+            training_tune(version=version, data=data, holdout=holdout)
             if _should_shard(version, data):
                 return _launch_chord(version, data, holdout)
             model, eval_model = fit_here(version, data, holdout)
@@ -75,14 +77,14 @@ def _should_shard(version, data) -> bool:
     return (
         data.n_events >= settings.ENCORE_SHARD_MIN_INTERACTIONS
         and settings.ENCORE_TRAINING_BLOCKS > 1
-        and supports_sharding(version.algorithm)
+        and needs_similarity(version)
         and not train_model.app.conf.task_always_eager  # eager tasks cannot wait for a chord
     )
 
 
 def _launch_chord(version, data, holdout) -> int:
     sharding.matrices_save(version_id=version.pk, full=data.matrix, train=holdout.train)
-    k, shrinkage = similarity_params(version.algorithm)
+    k, shrinkage = similarity_params(version)
     header = [
         similarity_block.s(version.pk, part, start, stop, k, shrinkage)
         for part, matrix in (("full", data.matrix), ("train", holdout.train))
@@ -118,15 +120,19 @@ def train_finish(blocks: list, version_id: int) -> int | None:
         return version_id
     with heartbeat_while(version_id=version_id):
         try:
+            shard = version.config.get("sharding", {})
+            version.timings["blocks"] = round(time.time() - shard.get("started", time.time()), 3)
+            shard["block_seconds"] = round(sum(b["seconds"] for b in blocks), 3)
             data, holdout = sharding.run_state_load(version_id=version_id)
             started = time.perf_counter()
             full = sharding.similarity_blocks_merge(blocks, "full", len(data.item_ids))
             train = sharding.similarity_blocks_merge(blocks, "train", len(data.item_ids))
-            model, eval_model = models_from_similarities(version, data, holdout, full, train)
-            shard = version.config.get("sharding", {})
-            version.timings["fit"] = round(time.time() - shard.get("started", time.time()), 3)
             version.timings["merge"] = round(time.perf_counter() - started, 3)
-            shard["block_seconds"] = round(sum(b["seconds"] for b in blocks), 3)
+            model, eval_model = models_from_similarities(version, data, holdout, full, train)
+            # The fit stage, end to end: the blocks on the workers, their merge and the final fit.
+            version.timings["fit"] = round(
+                version.timings["blocks"] + version.timings["merge"] + version.timings["fit"], 3
+            )
             training_complete(version=version, model=model, eval_model=eval_model, data=data, holdout=holdout)
         except Exception as exc:
             log.exception("finishing training version %s failed", version_id)

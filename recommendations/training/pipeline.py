@@ -7,6 +7,7 @@ between `training_prepare` and `training_finish`.
 
 import inspect
 import io
+import json
 import logging
 import time
 from dataclasses import dataclass
@@ -84,14 +85,39 @@ def supports_sharding(algorithm: str) -> bool:
     return "similarity" in inspect.signature(type(build_model(algorithm)).fit).parameters
 
 
-def similarity_params(algorithm: str) -> tuple[int, float]:
-    """(k, shrinkage) the blocks are computed with: enough neighbours for whatever k the model picks."""
-    params = build_model(algorithm).params
-    if "itemknn_k" in params:  # the hybrid tunes its k on a grid: compute the largest, it truncates
-        from recommendations.engine.tuning import NEIGHBOURS
+def training_tune(*, version: ModelVersion, data: TrainingData, holdout: Holdout) -> dict:
+    """The model's parameters, chosen once on the holdout's training part for both models.
 
-        return int(max([params["itemknn_k"], *NEIGHBOURS])), float(params["shrinkage"])
-    return int(params["k"]), float(params["shrinkage"])
+    A self-tuning model (the hybrid) picks its blend on a validation split of
+    that part, never on the held-out entries the metrics use. The served model
+    then reuses the choice, so the version's metrics describe exactly the
+    configuration that serves, and the sharded and unsharded paths fit the same
+    model. Others keep their defaults.
+    """
+    started = time.perf_counter()
+    params = dict(build_model(version.algorithm).params)
+    if "weights" in params and params["weights"] is None:
+        from recommendations.engine.tuning import tune
+
+        params.update(tune(holdout.train, data.item_texts, dict(params)))
+    version.config["params"] = json.loads(json.dumps(params, default=float))
+    version.timings["tune"] = round(time.perf_counter() - started, 3)
+    ModelVersion.objects.filter(pk=version.pk).update(config=version.config, timings=version.timings)
+    return version.config["params"]
+
+
+def needs_similarity(version: ModelVersion) -> bool:
+    """Whether the tuned model uses an item-kNN similarity (the work worth sharding)."""
+    if not supports_sharding(version.algorithm):
+        return False
+    params = version.config["params"]
+    return "weights" not in params or "itemknn" in (params["weights"] or {})
+
+
+def similarity_params(version: ModelVersion) -> tuple[int, float]:
+    """(k, shrinkage) of the tuned model's item-kNN, which the blocks are computed with."""
+    params = version.config["params"]
+    return int(params.get("itemknn_k", params.get("k"))), float(params["shrinkage"])
 
 
 def training_prepare(*, version: ModelVersion) -> tuple[TrainingData, Holdout]:
@@ -114,23 +140,28 @@ def training_prepare(*, version: ModelVersion) -> tuple[TrainingData, Holdout]:
 
 def fit_here(version: ModelVersion, data: TrainingData, holdout: Holdout):
     """Fit the served model and the holdout model in this process. Returns (model, holdout model)."""
-    started = time.perf_counter()
-    fit_args = {"item_texts": data.item_texts}
-    model = build_model(version.algorithm).fit(data.matrix, timestamps=data.timestamps, **fit_args)
-    version.timings["fit"] = round(time.perf_counter() - started, 3)
-    started = time.perf_counter()
-    eval_model = build_model(version.algorithm).fit(holdout.train, timestamps=holdout.train_timestamps, **fit_args)
-    version.timings["evaluate_fit"] = round(time.perf_counter() - started, 3)
-    return model, eval_model
+    return _fit_both(version, data, holdout, None, None)
 
 
 def models_from_similarities(version, data, holdout, full: sp.csr_matrix, train: sp.csr_matrix):
     """The served and holdout models, fitted on similarity matrices computed in blocks elsewhere."""
-    args = {"item_texts": data.item_texts}
-    model = build_model(version.algorithm).fit(data.matrix, timestamps=data.timestamps, similarity=full, **args)
-    eval_model = build_model(version.algorithm).fit(
-        holdout.train, timestamps=holdout.train_timestamps, similarity=train, **args
+    return _fit_both(version, data, holdout, full, train)
+
+
+def _fit_both(version, data, holdout, full, train):
+    params = version.config["params"]
+    started = time.perf_counter()
+    given = {} if full is None else {"similarity": full}
+    model = build_model(version.algorithm, **params).fit(
+        data.matrix, item_texts=data.item_texts, timestamps=data.timestamps, **given
     )
+    version.timings["fit"] = round(time.perf_counter() - started, 3)
+    started = time.perf_counter()
+    given = {} if train is None else {"similarity": train}
+    eval_model = build_model(version.algorithm, **params).fit(
+        holdout.train, item_texts=data.item_texts, timestamps=holdout.train_timestamps, **given
+    )
+    version.timings["evaluate_fit"] = round(time.perf_counter() - started, 3)
     return model, eval_model
 
 
@@ -189,6 +220,7 @@ def train_model_version(
     with heartbeat_while(version_id=version.pk):
         try:
             data, holdout = training_prepare(version=version)
+            training_tune(version=version, data=data, holdout=holdout)
             model, eval_model = fit_here(version, data, holdout)
             return training_complete(version=version, model=model, eval_model=eval_model, data=data, holdout=holdout)
         except Exception as exc:
