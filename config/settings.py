@@ -85,6 +85,11 @@ TEMPLATES = [
 
 # --- Database -----------------------------------------------------------------
 _env = environ.Env()
+_db_scheme = envstr("DATABASE_URL", "sqlite://").split("://", 1)[0]
+if _db_scheme not in environ.Env.DB_SCHEMES:
+    raise ImproperlyConfigured(
+        f"DATABASE_URL is not a valid database URL: unknown scheme {_db_scheme!r} (use postgres:// or sqlite:///)"
+    )
 try:
     DATABASES = {
         "default": _env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'encore.sqlite3'}"),
@@ -101,9 +106,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     # A file, not memory, so worker processes started by the tests see the same data.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
-else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", envint("CONN_MAX_AGE", 60, minimum=0))
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Persistent connections on every backend: reopening SQLite and rerunning its
+# PRAGMAs on each request costs as much as a small query.
+DATABASES["default"]["CONN_MAX_AGE"] = envint("CONN_MAX_AGE", 60, minimum=0)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------
@@ -185,12 +191,13 @@ CELERY_BROKER_URL = envstr("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # kombu's filesystem transport: one folder of messages shared by every
     # process of this checkout; created here so any process can start first.
-    for _sub in ("queue", "processed", "results"):
+    for _sub in ("queue", "processed", "results", "control"):
         (CELERY_DIR / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_DIR / "queue"),
         "data_folder_out": str(CELERY_DIR / "queue"),
         "processed_folder": str(CELERY_DIR / "processed"),
+        "control_folder": str(CELERY_DIR / "control"),
         "store_processed": False,
     }
     _default_backend = f"file://{CELERY_DIR / 'results'}"

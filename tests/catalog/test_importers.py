@@ -77,7 +77,9 @@ def test_it_creates_demo_users_who_can_log_in(tmp_path, client, settings):
     import_movielens(write_mlcsv(tmp_path / "ml", GOOD_AND_BAD))
 
     assert set(get_user_model().objects.values_list("username", flat=True)) == {"demo1", "demo2", "demo3"}
-    assert client.login(username="demo1", password=settings.ENCORE_DEMO_PASSWORD)
+    response = client.post("/accounts/login/", {"username": "demo1", "password": settings.ENCORE_DEMO_PASSWORD})
+    assert response.status_code == 302
+    assert response.wsgi_request.user.username == "demo1"
 
 
 def test_a_second_run_changes_nothing(tmp_path):
