@@ -21,7 +21,6 @@ from recommendations.engine.knn import item_norms, merge_similarity_blocks, simi
 
 log = logging.getLogger(__name__)
 
-PARTS = ("full", "train")  # the whole matrix (served model) and the holdout's training part (metrics)
 _prepared: dict = {}  # (version_id, part) -> (P, Pt, norms), reused by a worker across its blocks
 
 
@@ -50,14 +49,13 @@ def block_plan(X: sp.csr_matrix, n_blocks: int) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True) if b > a]
 
 
-def matrices_save(*, version_id: int, full: sp.csr_matrix, train: sp.csr_matrix) -> None:
-    """Write the run's two matrices where every worker can read them."""
-    for part, matrix in (("full", full), ("train", train)):
-        buffer = io.BytesIO()
-        sp.save_npz(buffer, positive_part(matrix), compressed=False)
-        name = f"{shard_dir(version_id)}/{part}.npz"
-        default_storage.delete(name)
-        default_storage.save(name, ContentFile(buffer.getvalue()))
+def matrix_save(*, version_id: int, matrix: sp.csr_matrix) -> None:
+    """Write the positive part of the run's matrix where every worker can read it."""
+    buffer = io.BytesIO()
+    sp.save_npz(buffer, positive_part(matrix), compressed=False)
+    name = f"{shard_dir(version_id)}/full.npz"
+    default_storage.delete(name)
+    default_storage.save(name, ContentFile(buffer.getvalue()))
 
 
 def _prepared_inputs(version_id: int, part: str):
@@ -135,7 +133,6 @@ def run_state_load(*, version_id: int):
 def shard_files_delete(*, version_id: int) -> None:
     """Remove a run's intermediate files (matrices and blocks); the artifact stays."""
     _prepared.pop((version_id, "full"), None)
-    _prepared.pop((version_id, "train"), None)
     try:
         _, files = default_storage.listdir(shard_dir(version_id))
     except (FileNotFoundError, NotImplementedError, OSError):

@@ -25,7 +25,6 @@ from recommendations.training.lifecycle import (
 )
 from recommendations.training.pipeline import (
     fit_here,
-    models_from_similarities,
     needs_similarity,
     similarity_params,
     training_complete,
@@ -62,7 +61,7 @@ def train_model(
     with heartbeat_while(version_id=version.pk):
         try:
             data, holdout = training_prepare(version=version)
-            training_tune(version=version, data=data, holdout=holdout)
+            training_tune(version=version, data=data)
             if _should_shard(version, data):
                 return _launch_chord(version, data, holdout)
             model, eval_model = fit_here(version, data, holdout)
@@ -83,12 +82,11 @@ def _should_shard(version, data) -> bool:
 
 
 def _launch_chord(version, data, holdout) -> int:
-    sharding.matrices_save(version_id=version.pk, full=data.matrix, train=holdout.train)
+    sharding.matrix_save(version_id=version.pk, matrix=data.matrix)
     k, shrinkage = similarity_params(version)
     header = [
-        similarity_block.s(version.pk, part, start, stop, k, shrinkage)
-        for part, matrix in (("full", data.matrix), ("train", holdout.train))
-        for start, stop in sharding.block_plan(matrix, settings.ENCORE_TRAINING_BLOCKS)
+        similarity_block.s(version.pk, "full", start, stop, k, shrinkage)
+        for start, stop in sharding.block_plan(data.matrix, settings.ENCORE_TRAINING_BLOCKS)
     ]
     version.config["sharding"] = {"blocks": len(header), "started": time.time()}
     # The finishing task re-extracts nothing: the holdout split and ids travel through storage.
@@ -126,9 +124,8 @@ def train_finish(blocks: list, version_id: int) -> int | None:
             data, holdout = sharding.run_state_load(version_id=version_id)
             started = time.perf_counter()
             full = sharding.similarity_blocks_merge(blocks, "full", len(data.item_ids))
-            train = sharding.similarity_blocks_merge(blocks, "train", len(data.item_ids))
             version.timings["merge"] = round(time.perf_counter() - started, 3)
-            model, eval_model = models_from_similarities(version, data, holdout, full, train)
+            model, eval_model = fit_here(version, data, holdout, similarity=full)
             # The fit stage, end to end: the blocks on the workers, their merge and the final fit.
             version.timings["fit"] = round(
                 version.timings["blocks"] + version.timings["merge"] + version.timings["fit"], 3

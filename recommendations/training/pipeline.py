@@ -85,21 +85,20 @@ def supports_sharding(algorithm: str) -> bool:
     return "similarity" in inspect.signature(type(build_model(algorithm)).fit).parameters
 
 
-def training_tune(*, version: ModelVersion, data: TrainingData, holdout: Holdout) -> dict:
-    """The model's parameters, chosen once on the holdout's training part for both models.
+def training_tune(*, version: ModelVersion, data: TrainingData) -> dict:
+    """The served model's parameters, chosen before fitting so the fit can be sharded.
 
-    A self-tuning model (the hybrid) picks its blend on a validation split of
-    that part, never on the held-out entries the metrics use. The served model
-    then reuses the choice, so the version's metrics describe exactly the
-    configuration that serves, and the sharded and unsharded paths fit the same
-    model. Others keep their defaults.
+    A self-tuning model (the hybrid) picks its blend here exactly as its own
+    fit would (the engine's `tune` on the same matrix), so the model is the same;
+    knowing the choice first tells whether it uses item-kNN, the work worth
+    spreading over workers. Others keep their defaults.
     """
     started = time.perf_counter()
     params = dict(build_model(version.algorithm).params)
     if "weights" in params and params["weights"] is None:
         from recommendations.engine.tuning import tune
 
-        params.update(tune(holdout.train, data.item_texts, dict(params)))
+        params.update(tune(data.matrix, data.item_texts, dict(params)))
     version.config["params"] = json.loads(json.dumps(params, default=float))
     version.timings["tune"] = round(time.perf_counter() - started, 3)
     ModelVersion.objects.filter(pk=version.pk).update(config=version.config, timings=version.timings)
@@ -138,28 +137,22 @@ def training_prepare(*, version: ModelVersion) -> tuple[TrainingData, Holdout]:
     return data, holdout
 
 
-def fit_here(version: ModelVersion, data: TrainingData, holdout: Holdout):
-    """Fit the served model and the holdout model in this process. Returns (model, holdout model)."""
-    return _fit_both(version, data, holdout, None, None)
+def fit_here(version: ModelVersion, data: TrainingData, holdout: Holdout, similarity=None):
+    """Fit the served model (on a similarity computed in blocks, when given) and the holdout model.
 
-
-def models_from_similarities(version, data, holdout, full: sp.csr_matrix, train: sp.csr_matrix):
-    """The served and holdout models, fitted on similarity matrices computed in blocks elsewhere."""
-    return _fit_both(version, data, holdout, full, train)
-
-
-def _fit_both(version, data, holdout, full, train):
-    params = version.config["params"]
+    The holdout model is the same algorithm fitted, and tuned if it tunes itself, on the
+    holdout's training part only, so nothing of the held-out entries leaks into its metrics.
+    Returns (model, holdout model).
+    """
     started = time.perf_counter()
-    given = {} if full is None else {"similarity": full}
-    model = build_model(version.algorithm, **params).fit(
+    given = {} if similarity is None else {"similarity": similarity}
+    model = build_model(version.algorithm, **version.config["params"]).fit(
         data.matrix, item_texts=data.item_texts, timestamps=data.timestamps, **given
     )
     version.timings["fit"] = round(time.perf_counter() - started, 3)
     started = time.perf_counter()
-    given = {} if train is None else {"similarity": train}
-    eval_model = build_model(version.algorithm, **params).fit(
-        holdout.train, item_texts=data.item_texts, timestamps=holdout.train_timestamps, **given
+    eval_model = build_model(version.algorithm).fit(
+        holdout.train, item_texts=data.item_texts, timestamps=holdout.train_timestamps
     )
     version.timings["evaluate_fit"] = round(time.perf_counter() - started, 3)
     return model, eval_model
@@ -220,7 +213,7 @@ def train_model_version(
     with heartbeat_while(version_id=version.pk):
         try:
             data, holdout = training_prepare(version=version)
-            training_tune(version=version, data=data, holdout=holdout)
+            training_tune(version=version, data=data)
             model, eval_model = fit_here(version, data, holdout)
             return training_complete(version=version, model=model, eval_model=eval_model, data=data, holdout=holdout)
         except Exception as exc:

@@ -44,7 +44,7 @@ class Command(BaseCommand):
             algorithm="itemknn", heartbeat_at=timezone.now(), note="sharding benchmark", trigger="manual"
         )
         try:
-            sharding.matrices_save(version_id=version.pk, full=X, train=X[:0])
+            sharding.matrix_save(version_id=version.pk, matrix=X)
             plan = sharding.block_plan(X, blocks)
             results = {}
             for workers in (1, 2):
