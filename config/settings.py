@@ -252,6 +252,7 @@ ENCORE_DEMO_PASSWORD = envstr("ENCORE_DEMO_PASSWORD", "encore-demo")
 ENCORE_ADMIN_USERNAME = envstr("ENCORE_ADMIN_USERNAME", "admin")
 ENCORE_ADMIN_PASSWORD = envstr("ENCORE_ADMIN_PASSWORD")
 
+
 # --- REST framework -------------------------------------------------------------------------
 def _throttle_rate(name: str, default: str) -> str:
     value = envstr(name, default)

@@ -1,8 +1,8 @@
 """Command line: offline recommend, evaluate and bench, on the platform's default configuration.
 
-    python -m recommendations.engine recommend --train TRAIN.csv [--items ITEMS.csv] --k 10 --out RECS.csv
-    python -m recommendations.engine evaluate --data DIR --format mlcsv|ml100k [--algorithm NAME] --json
-    python -m recommendations.engine bench (--matrix M.npz | --synthetic ml20m) --json
+python -m recommendations.engine recommend --train TRAIN.csv [--items ITEMS.csv] --k 10 --out RECS.csv
+python -m recommendations.engine evaluate --data DIR --format mlcsv|ml100k [--algorithm NAME] --json
+python -m recommendations.engine bench (--matrix M.npz | --synthetic ml20m) --json
 """
 
 from __future__ import annotations

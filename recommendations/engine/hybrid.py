@@ -145,4 +145,3 @@ class Hybrid(Recommender):
         self.models = {}
         for name in self.params["weights"]:
             self.models[name] = build_component(name, self.params).set_full_state(dict(state[name]))
-

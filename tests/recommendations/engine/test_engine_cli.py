@@ -30,12 +30,16 @@ def tiny_ratings():
 @pytest.mark.parametrize("algorithm", ["hybrid", "itemknn"])
 def test_recommend_writes_k_unseen_items_for_every_user(tmp_path, algorithm):
     train = write(tmp_path / "train.csv", tiny_ratings())
-    items = write(tmp_path / "items.csv", "item,title,genres\n" + "".join(
-        f"{g}{i},Film {g}{i},{'Sci-Fi|Action' if g == 'a' else 'Romance'}\n" for g in "ab" for i in range(9)))
+    items = write(
+        tmp_path / "items.csv",
+        "item,title,genres\n"
+        + "".join(f"{g}{i},Film {g}{i},{'Sci-Fi|Action' if g == 'a' else 'Romance'}\n" for g in "ab" for i in range(9)),
+    )
     out = tmp_path / "recs.csv"
 
-    code = main(["recommend", "--train", train, "--items", items, "--k", "3", "--out", str(out),
-                 "--algorithm", algorithm])
+    code = main(
+        ["recommend", "--train", train, "--items", items, "--k", "3", "--out", str(out), "--algorithm", algorithm]
+    )
 
     assert code == 0
     rows = list(csv.DictReader(out.open()))
@@ -76,17 +80,22 @@ def to_mlcsv(directory, rng):
         for m in rng.choice(np.arange(1, 31) if u % 2 else np.arange(20, 51), size=10, replace=False):
             lines.append(f"{u},{m},{rng.choice([2.0, 3.5, 5.0])},{1_500_000_000 + u}")
     (directory / "ratings.csv").write_text("\n".join(lines) + "\n")
-    (directory / "movies.csv").write_text("movieId,title,genres\n" + "".join(
-        f'{m},"Movie {m}, The (1999)",{"Drama|Sci-Fi" if m < 25 else "Comedy"}\n' for m in range(1, 51)))
+    (directory / "movies.csv").write_text(
+        "movieId,title,genres\n"
+        + "".join(f'{m},"Movie {m}, The (1999)",{"Drama|Sci-Fi" if m < 25 else "Comedy"}\n' for m in range(1, 51))
+    )
     return lines[1:]
 
 
 def to_ml100k(directory, ratings):
     directory.mkdir()
     (directory / "u.data").write_text("".join("\t".join(line.split(",")) + "\n" for line in ratings))
-    (directory / "u.item").write_bytes("".join(
-        f"{m}|Caf\u00e9 {m} (1999)|01-Jan-1999||http://x|0|1|0|0|0|0|0|0|1|0|0|0|0|0|0|0|0|0|0\n"
-        for m in range(1, 51)).encode("latin-1"))
+    (directory / "u.item").write_bytes(
+        "".join(
+            f"{m}|Caf\u00e9 {m} (1999)|01-Jan-1999||http://x|0|1|0|0|0|0|0|0|1|0|0|0|0|0|0|0|0|0|0\n"
+            for m in range(1, 51)
+        ).encode("latin-1")
+    )
 
 
 def test_evaluate_reads_both_movielens_layouts_and_prints_one_json_line_each(tmp_path, capsys):
@@ -94,8 +103,10 @@ def test_evaluate_reads_both_movielens_layouts_and_prints_one_json_line_each(tmp
     to_ml100k(tmp_path / "ml100k", ratings)
     results = {}
     for layout in ("mlcsv", "ml100k"):
-        assert main(["evaluate", "--data", str(tmp_path / layout), "--format", layout,
-                     "--algorithm", "itemknn", "--json"]) == 0
+        assert (
+            main(["evaluate", "--data", str(tmp_path / layout), "--format", layout, "--algorithm", "itemknn", "--json"])
+            == 0
+        )
         lines = capsys.readouterr().out.strip().splitlines()
         assert len(lines) == 1
         results[layout] = json.loads(lines[0])
