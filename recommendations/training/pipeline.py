@@ -17,6 +17,7 @@ import scipy.sparse as sp
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db import transaction
 from django.utils import timezone
 
 from recommendations import sharding
@@ -186,17 +187,19 @@ def training_complete(
     version.timings["write"] = round(time.perf_counter() - started, 3)
     version.note = quality_guard(version=version)
     version.status, version.finished_at = ModelVersion.Status.READY, timezone.now()
-    ModelVersion.objects.filter(pk=version.pk).update(
-        metrics=version.metrics, timings=version.timings, artifact=version.artifact.name, note=version.note,
-        status=version.status, finished_at=version.finished_at, config=version.config,
-    )  # fmt: skip
+    # One transaction: a version that passes the guard goes straight from training to active.
+    with transaction.atomic():
+        ModelVersion.objects.filter(pk=version.pk).update(
+            metrics=version.metrics, timings=version.timings, artifact=version.artifact.name, note=version.note,
+            status=version.status, finished_at=version.finished_at, config=version.config,
+        )  # fmt: skip
+        if not version.note:
+            started = time.perf_counter()
+            model_version_activate(version=version)
+            version.timings["activate"] = round(time.perf_counter() - started, 3)
+            ModelVersion.objects.filter(pk=version.pk).update(timings=version.timings)
     if version.note:
         log.warning("version %s: %s", version.pk, version.note)
-    else:
-        started = time.perf_counter()
-        model_version_activate(version=version)
-        version.timings["activate"] = round(time.perf_counter() - started, 3)
-        ModelVersion.objects.filter(pk=version.pk).update(timings=version.timings)
     model_versions_retire()
     sharding.shard_files_delete(version_id=version.pk)
     log.info("trained %s: %s in %.1fs", version, version.metrics, version.total_seconds)
