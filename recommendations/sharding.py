@@ -17,7 +17,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from recommendations.engine.base import positive_part
-from recommendations.engine.knn import item_norms, merge_similarity_blocks, similarity_rows
+from recommendations.engine.knn import cooccurrence_input, item_norms, merge_similarity_blocks, similarity_rows
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +50,9 @@ def block_plan(X: sp.csr_matrix, n_blocks: int) -> list[tuple[int, int]]:
 
 
 def matrix_save(*, version_id: int, matrix: sp.csr_matrix) -> None:
-    """Write the positive part of the run's matrix where every worker can read it."""
+    """Write what the run counts co-occurrences on (`cooccurrence_input`) where every worker can read it."""
     buffer = io.BytesIO()
-    sp.save_npz(buffer, positive_part(matrix), compressed=False)
+    sp.save_npz(buffer, cooccurrence_input(matrix), compressed=False)
     name = f"{shard_dir(version_id)}/full.npz"
     default_storage.delete(name)
     default_storage.save(name, ContentFile(buffer.getvalue()))

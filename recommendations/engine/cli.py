@@ -51,6 +51,10 @@ def parser() -> argparse.ArgumentParser:
     source.add_argument("--matrix", help="scipy.sparse.save_npz user x item matrix")
     source.add_argument("--synthetic", choices=("ml20m",))
     bench.add_argument("--algorithm", default="hybrid", choices=sorted(ALGORITHMS))
+    bench.add_argument(
+        "--weights",
+        help="hybrid only: fixed blend weights instead of tuning them, e.g. ease=1,itemknn=0.5,userknn=0.5",
+    )
     bench.add_argument("--json", action="store_true")
     return main
 
@@ -99,6 +103,23 @@ def generate_synthetic(path: str) -> None:
     sp.save_npz(path, synthetic_matrix(), compressed=False)
 
 
+def blend_weights(text: str) -> dict[str, float]:
+    """ "ease=1,itemknn=0.5" -> {"ease": 1.0, "itemknn": 0.5}, with a clear error for anything else."""
+    from recommendations.engine.hybrid import COMPONENTS
+
+    weights = {}
+    for part in text.split(","):
+        name, _, value = part.partition("=")
+        name = name.strip()
+        if name not in COMPONENTS:
+            raise DataError(f"--weights: unknown component {name!r} (one of {', '.join(COMPONENTS)})")
+        try:
+            weights[name] = float(value)
+        except ValueError:
+            raise DataError(f"--weights: {part.strip()!r} needs a number after '='") from None
+    return weights
+
+
 def run_bench(args) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = args.matrix
@@ -114,8 +135,11 @@ def run_bench(args) -> None:
             X = sp.load_npz(path).tocsr().astype(np.float32)
         except (OSError, ValueError) as exc:
             raise DataError(f"{path}: not a scipy sparse .npz matrix ({exc})") from None
+    params = {"weights": blend_weights(args.weights)} if args.weights else {}
+    if params and args.algorithm != "hybrid":
+        raise DataError("--weights applies to the hybrid only")
     started = time.perf_counter()
-    model = build_model(args.algorithm).fit(X)
+    model = build_model(args.algorithm, **params).fit(X)
     fit_s = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     shape = {"users": X.shape[0], "items": X.shape[1], "interactions": X.nnz}

@@ -11,13 +11,18 @@ so items that share genres and tags borrow strength from each other.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import lapack
 
-from recommendations.engine.base import Recommender, positive_part
+from recommendations.engine.base import Recommender
 from recommendations.engine.content import tfidf_matrix
-from recommendations.engine.knn import cooccurrence_sample
+from recommendations.engine.knn import cooccurrence_input, engine_threads
+
+# Rows of the gram computed at once (a dense buffer of ~25 MB per thread).
+GRAM_BLOCK_CELLS = 6_000_000
 
 
 def active_items(X: sp.csr_matrix, max_items: int, min_count: int = 1) -> np.ndarray:
@@ -29,8 +34,17 @@ def active_items(X: sp.csr_matrix, max_items: int, min_count: int = 1) -> np.nda
 
 def gram(X: sp.csr_matrix, items: np.ndarray) -> np.ndarray:
     """Dense (m, m) float32 X[:, items]^T X[:, items] over the positive part of X."""
-    Xi = positive_part(cooccurrence_sample(X))[:, items]
-    return (Xi.T @ Xi).toarray().astype(np.float32)
+    Xi = cooccurrence_input(X)[:, items]
+    Xit = Xi.T.tocsr()
+    G = np.empty((len(items), len(items)), dtype=np.float32)
+    step = max(1, GRAM_BLOCK_CELLS // max(len(items), 1))
+
+    def rows(start: int) -> None:  # scipy releases the GIL in the product: blocks run side by side
+        G[start : start + step] = (Xit[start : start + step] @ Xi).toarray()
+
+    with ThreadPoolExecutor(engine_threads()) as pool:
+        list(pool.map(rows, range(0, len(items), step)))
+    return G
 
 
 def side_gram(item_texts: list[str], items: np.ndarray) -> np.ndarray:
@@ -68,12 +82,31 @@ class EASE(Recommender):
         super().__init__(l2=float(l2), max_items=int(max_items), min_count=int(min_count), side_ratio=float(side_ratio))
         self.items = np.zeros(0, dtype=np.int64)
         self.B = np.zeros((0, 0), dtype=np.float32)
+        self._given = None
+
+    def fit(self, X, *, item_texts=None, timestamps=None, gram=None) -> EASE:
+        """As Recommender.fit; `gram` (items, G) skips counting co-occurrences: items must be
+        self.model_items(X) and G = ease.gram(X, items) (`knn.item_similarity` can fill it in passing)."""
+        self._given = gram
+        try:
+            return super().fit(X, item_texts=item_texts, timestamps=timestamps)
+        finally:
+            self._given = None
+
+    def model_items(self, X: sp.csr_matrix) -> np.ndarray:
+        """The items the model covers on X."""
+        return active_items(X, self.params["max_items"], self.params["min_count"])
 
     def _fit(self, X: sp.csr_matrix, *, item_texts, timestamps) -> None:
-        self.items = active_items(X, self.params["max_items"], self.params["min_count"])
-        G = gram(X, self.items)
+        self.items = self.model_items(X)
+        if self._given is not None:
+            items, G = self._given
+            if not np.array_equal(items, self.items):
+                raise ValueError("the given gram is not over this model's items")
+        else:
+            G = gram(X, self.items)
         if item_texts is not None and self.params["side_ratio"] > 0:
-            G += np.float32(self.params["side_ratio"] * self.params["l2"]) * side_gram(item_texts, self.items)
+            G = G + np.float32(self.params["side_ratio"] * self.params["l2"]) * side_gram(item_texts, self.items)
         self.B = ease_weights(G, self.params["l2"])
 
     def _scores(self, H: sp.csr_matrix) -> np.ndarray:

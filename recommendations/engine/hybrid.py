@@ -14,7 +14,7 @@ import scipy.sparse as sp
 from recommendations.engine.base import Reason, Recommender, as_csr
 from recommendations.engine.content import Content
 from recommendations.engine.ease import EASE
-from recommendations.engine.knn import ItemKNN
+from recommendations.engine.knn import ItemKNN, item_similarity
 from recommendations.engine.popularity import Popularity
 from recommendations.engine.userknn import UserKNN
 
@@ -78,11 +78,19 @@ class Hybrid(Recommender):
         elif weights.get("content", 0) < CONTENT_FLOOR * sum(weights.values()):
             weights["content"] = CONTENT_FLOOR * max(sum(weights.values()), 1e-6)
         self.params["weights"] = {c: float(w) for c, w in weights.items() if w > 0}
-        self.models = {}
-        for name in self.params["weights"]:
-            model = build_component(name, self.params)
-            extra = {"similarity": self._given} if name == "itemknn" and self._given is not None else {}
-            self.models[name] = model.fit(X, item_texts=item_texts, timestamps=timestamps, **extra)
+        self.models = {name: build_component(name, self.params) for name in self.params["weights"]}
+        extra = {name: {} for name in self.models}
+        if "itemknn" in self.models and self._given is not None:
+            extra["itemknn"]["similarity"] = self._given
+        elif "itemknn" in self.models and "ease" in self.models:
+            # Both count the same co-occurrences: count them once, for the similarity and EASE's gram.
+            items = self.models["ease"].model_items(X)
+            S, G = item_similarity(X, k=self.params["itemknn_k"], shrinkage=self.params["shrinkage"], gram_items=items)
+            extra["itemknn"]["similarity"], extra["ease"]["gram"] = S, (items, G)
+            del S, G
+        for name, model in self.models.items():
+            model.fit(X, item_texts=item_texts, timestamps=timestamps, **extra[name])
+            extra[name] = {}  # let a big gram go as soon as its model holds its weights
 
     def component_scores(self, H: sp.csr_matrix) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """name -> (raw scores (n, n_items) float32, row scale (n, 1) float32)."""

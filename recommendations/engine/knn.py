@@ -7,6 +7,9 @@ give the same matrix, row for row.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -20,6 +23,15 @@ BLOCK_CELLS = 25_000_000
 MAX_COOCCURRENCES = 2_000_000_000
 
 
+def engine_threads() -> int:
+    """Threads for block work: ENCORE_ENGINE_THREADS, else OMP_NUM_THREADS, else the usable cores."""
+    value = os.environ.get("ENCORE_ENGINE_THREADS") or os.environ.get("OMP_NUM_THREADS")
+    try:
+        return max(1, int(value)) if value else max(1, len(os.sched_getaffinity(0)))
+    except ValueError:
+        return 1
+
+
 def cooccurrence_sample(X, budget: float = MAX_COOCCURRENCES, seed: int = 0) -> sp.csr_matrix:
     """X (CSR float32) with each history longer than L cut to L random entries, L the largest
     length keeping sum(min(n_u, L)^2) <= budget. X itself when it is already within budget."""
@@ -31,14 +43,18 @@ def cooccurrence_sample(X, budget: float = MAX_COOCCURRENCES, seed: int = 0) -> 
     while lo < hi:
         mid = (lo + hi + 1) // 2
         lo, hi = (mid, hi) if np.sum(np.minimum(lengths, mid) ** 2) <= budget else (lo, mid - 1)
-    rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
-    order = np.lexsort((np.random.default_rng(seed).random(X.nnz), rows))
-    rank = np.empty(X.nnz, dtype=np.int64)
-    rank[order] = np.arange(X.nnz) - X.indptr[rows[order]]
-    keep = rank < lo
-    out = sp.csr_matrix((X.data[keep], X.indices[keep], np.r_[0, np.cumsum(np.minimum(lengths, lo))].astype(np.int64)),
-                        shape=X.shape)  # fmt: skip
-    return out
+    rng = np.random.default_rng(seed)
+    keep = np.ones(X.nnz, dtype=bool)
+    for row in np.flatnonzero(lengths > lo):  # only the long histories are cut
+        start, stop = X.indptr[row], X.indptr[row + 1]
+        keep[start + rng.permutation(stop - start)[lo:]] = False
+    indptr = np.r_[0, np.cumsum(np.minimum(lengths, lo))].astype(np.int64)
+    return sp.csr_matrix((X.data[keep], X.indices[keep], indptr), shape=X.shape)
+
+
+def cooccurrence_input(X, budget: float = MAX_COOCCURRENCES) -> sp.csr_matrix:
+    """What co-occurrences are counted on: the positive part of X, long histories sampled to the budget."""
+    return cooccurrence_sample(positive_part(sp.csr_matrix(X, dtype=np.float32)), budget)
 
 
 def item_norms(X) -> np.ndarray:
@@ -54,16 +70,33 @@ def cooccurrence_block(Xt: sp.csr_matrix, X: sp.csr_matrix, start: int, stop: in
 
 
 def keep_top_k(dense: np.ndarray, k: int) -> sp.csr_matrix:
-    """Keep the k largest positive values of each row of `dense` (b, m) as CSR float32."""
+    """Keep the k largest positive values of each row of `dense` (b, m) as CSR float32.
+
+    Ties at the k-th value go to the lowest column indices, so the result is
+    fully determined (and a top-k of a top-K matrix equals the top-k directly).
+    """
     b, m = dense.shape
     kk = min(k, m)
-    if kk <= 0:
+    if kk <= 0 or b == 0:
         return sp.csr_matrix((b, m), dtype=np.float32)
-    cols = np.argpartition(-dense, kk - 1, axis=1)[:, :kk] if kk < m else np.tile(np.arange(m), (b, 1))
-    vals = np.take_along_axis(dense, cols, axis=1)
-    keep = vals > 0
-    rows = np.repeat(np.arange(b), keep.sum(axis=1))
-    out = sp.csr_matrix((vals[keep], (rows, cols[keep])), shape=(b, m), dtype=np.float32)
+    if kk < m:
+        # Only positive values can be kept; the others become distinct negatives, because
+        # selection slows down badly on the long runs of equal zeros of a sparse row.
+        work = np.where(dense > 0, dense, -np.arange(1, m + 1, dtype=dense.dtype)[None, :])
+        work.partition(m - kk, axis=1)
+        kth = work[:, m - kk : m - kk + 1].copy()
+        del work
+    else:
+        kth = np.full((b, 1), -np.inf, dtype=dense.dtype)
+    above_rows, above_cols = np.nonzero(dense > np.maximum(kth, 0))
+    tie_rows, tie_cols = np.nonzero((dense == kth) & (kth > 0))
+    if len(tie_rows):
+        need = kk - np.bincount(above_rows, minlength=b)
+        rank = np.arange(len(tie_rows)) - np.searchsorted(tie_rows, np.arange(b))[tie_rows]
+        pick = rank < need[tie_rows]
+        tie_rows, tie_cols = tie_rows[pick], tie_cols[pick]
+    rows, cols = np.concatenate([above_rows, tie_rows]), np.concatenate([above_cols, tie_cols])
+    out = sp.csr_matrix((dense[rows, cols], (rows, cols)), shape=(b, m), dtype=np.float32)
     out.sort_indices()
     return out
 
@@ -78,18 +111,40 @@ def item_similarity_block(X, start: int, stop: int, *, k: int, shrinkage: float)
     return similarity_rows(P, P.T.tocsr(), item_norms(P), start, stop, k=k, shrinkage=shrinkage)
 
 
-def similarity_rows(P, Pt, norms, start: int, stop: int, *, k: int, shrinkage: float) -> sp.csr_matrix:
-    """`item_similarity_block` on prepared inputs: P positive CSR, Pt = P.T CSR, norms (n_items,)."""
-    out = []
+def similarity_rows(
+    P, Pt, norms, start: int, stop: int, *, k: int, shrinkage: float, threads: int | None = None, gram=None
+) -> sp.csr_matrix:
+    """`item_similarity_block` on prepared inputs: P positive CSR, Pt = P.T CSR, norms (n_items,).
+
+    Sub-blocks run on `threads` threads (engine_threads() by default); the result
+    does not depend on it. gram: optional (items, G) with items sorted int64 and
+    G a (len(items), len(items)) float32 array; rows of G for items in
+    [start, stop) are filled with the raw co-occurrences P[:, i].P[:, items],
+    so a model that needs them (EASE) does not count them a second time.
+    """
     norms = np.asarray(norms, dtype=np.float32)
     step = max(1, BLOCK_CELLS // max(P.shape[1], 1))
-    for lo in range(start, stop, step):
-        hi = min(lo + step, stop)
+    bounds = [(lo, min(lo + step, stop)) for lo in range(start, stop, step)]
+
+    def one(block: tuple[int, int]) -> sp.csr_matrix:
+        lo, hi = block
         dense = cooccurrence_block(Pt, P, lo, hi)
+        if gram is not None:
+            items, G = gram
+            a, b = np.searchsorted(items, [lo, hi])
+            if b > a:
+                G[a:b] = dense[items[a:b] - lo][:, items]
         denom = norms[lo:hi, None] * norms[None, :] + np.float32(shrinkage)
         np.divide(dense, denom, out=dense, where=denom > 0)
         dense[np.arange(hi - lo), np.arange(lo, hi)] = 0.0
-        out.append(keep_top_k(dense, k))
+        return keep_top_k(dense, k)
+
+    threads = min(threads or engine_threads(), len(bounds))
+    if threads > 1:
+        with ThreadPoolExecutor(threads) as pool:  # scipy and numpy release the GIL in the heavy parts
+            out = list(pool.map(one, bounds))
+    else:
+        out = [one(block) for block in bounds]
     return merge_similarity_blocks(out) if out else sp.csr_matrix((0, P.shape[1]), dtype=np.float32)
 
 
@@ -100,36 +155,44 @@ def merge_similarity_blocks(blocks: list[sp.csr_matrix]) -> sp.csr_matrix:
     return merged
 
 
-def item_similarity(X, *, k: int, shrinkage: float, budget: float = MAX_COOCCURRENCES) -> sp.csr_matrix:
+def item_similarity(
+    X, *, k: int, shrinkage: float, budget: float = MAX_COOCCURRENCES, gram_items: np.ndarray | None = None
+):
     """Whole (n_items, n_items) top-k similarity matrix, computed block by block.
 
     To shard it instead: S = merge_similarity_blocks([item_similarity_block(Xs, a, b, ...) ...])
-    with Xs = cooccurrence_sample(X) computed once and shared with every block.
+    with Xs = cooccurrence_input(X) computed once and shared with every block.
+    With gram_items (sorted item indices), returns (S, G): G the dense gram of those
+    items on the same input, as `ease.gram` computes it, for the price of a copy.
     """
-    P = positive_part(cooccurrence_sample(X, budget))
+    P = cooccurrence_input(X, budget)
     n = P.shape[1]
-    return similarity_rows(P, P.T.tocsr(), item_norms(P), 0, n, k=k, shrinkage=shrinkage)
+    gram = None
+    if gram_items is not None:
+        gram_items = np.asarray(gram_items, dtype=np.int64)
+        gram = (gram_items, np.zeros((len(gram_items), len(gram_items)), dtype=np.float32))
+    S = similarity_rows(P, P.T.tocsr(), item_norms(P), 0, n, k=k, shrinkage=shrinkage, gram=gram)
+    return S if gram is None else (S, gram[1])
 
 
 def truncate_rows(S: sp.csr_matrix, k: int) -> sp.csr_matrix:
-    """Keep the k largest entries of each row of S; exact on a top-K matrix for any k <= K."""
+    """Keep the k largest entries of each row of S (ties to the lowest columns, as keep_top_k);
+    exact on a top-K matrix for any k <= K."""
     S = sp.csr_matrix(S, dtype=np.float32)
-    if np.diff(S.indptr).max(initial=0) <= k:
+    S.sort_indices()
+    lengths = np.diff(S.indptr)
+    if lengths.max(initial=0) <= k:
         return S
-    rows = []
-    for i in range(S.shape[0]):
-        lo, hi = S.indptr[i], S.indptr[i + 1]
-        vals, cols = S.data[lo:hi], S.indices[lo:hi]
-        if hi - lo > k:
-            pick = np.argpartition(-vals, k - 1)[:k]
-            vals, cols = vals[pick], cols[pick]
-        rows.append((vals, cols))
-    data = np.concatenate([r[0] for r in rows])
-    indices = np.concatenate([r[1] for r in rows])
-    indptr = np.concatenate([[0], np.cumsum([len(r[0]) for r in rows])])
-    out = sp.csr_matrix((data, indices, indptr), shape=S.shape)
-    out.sort_indices()
-    return out
+    # Rows padded to the longest one; a stable sort of each row by value keeps ties in column order.
+    rows = np.repeat(np.arange(S.shape[0]), lengths)
+    position = np.arange(S.nnz) - S.indptr[rows]
+    padded = np.full((S.shape[0], lengths.max()), np.inf, dtype=np.float32)
+    padded[rows, position] = -S.data
+    rank = np.empty_like(padded, dtype=np.int64)
+    np.put_along_axis(rank, np.argsort(padded, axis=1, kind="stable"), np.arange(padded.shape[1])[None, :], axis=1)
+    keep = rank[rows, position] < k
+    indptr = np.r_[0, np.cumsum(np.minimum(lengths, k))].astype(np.int64)
+    return sp.csr_matrix((S.data[keep], S.indices[keep], indptr), shape=S.shape)
 
 
 class ItemKNN(Recommender):

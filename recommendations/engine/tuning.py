@@ -9,6 +9,8 @@ On large data the search runs on a random subset of users.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -16,7 +18,7 @@ from recommendations.engine.base import mask_seen, popularity_prior, top_k
 from recommendations.engine.content import Content
 from recommendations.engine.ease import EASE, active_items, ease_weights, gram, side_gram
 from recommendations.engine.evaluation import holdout_mask, ndcg, split
-from recommendations.engine.knn import ItemKNN, item_similarity, truncate_rows
+from recommendations.engine.knn import ItemKNN, engine_threads, item_similarity, truncate_rows
 from recommendations.engine.popularity import Popularity
 from recommendations.engine.userknn import UserKNN
 
@@ -146,18 +148,19 @@ def blend(val: Validation, candidates: dict[str, np.ndarray], quality: dict[str,
         return total
 
     best = val.score(blended(weights))
-    for _ in range(2):
-        improved = False
-        for name in candidates:
-            if name == first:
-                continue
-            for step in WEIGHT_STEPS:
-                trial = {**weights, name: step}
-                quality_ = val.score(blended(trial))
-                if quality_ > best + 1e-6:
-                    best, weights, improved = quality_, trial, True
-        if not improved:
-            break
+    with ThreadPoolExecutor(engine_threads()) as pool:
+        for _ in range(2):
+            improved = False
+            for name in candidates:
+                if name == first:
+                    continue
+                # The trials of one component do not depend on each other: score them at once.
+                trials = [{**weights, name: step} for step in WEIGHT_STEPS]
+                for trial, quality_ in zip(trials, pool.map(lambda w: val.score(blended(w)), trials), strict=True):
+                    if quality_ > best + 1e-6:
+                        best, weights, improved = quality_, trial, True
+            if not improved:
+                break
     return weights, best
 
 

@@ -139,3 +139,19 @@ def test_bench_reports_fit_time_and_peak_memory_last(tmp_path, capsys):
     last = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert set(last) == {"fit_s", "peak_rss_mb"} and last["fit_s"] >= 0
     assert os.path.exists(path)
+
+
+def test_bench_with_fixed_weights_fits_that_blend(tmp_path, capsys):
+    import scipy.sparse as sp
+
+    from recommendations.engine.synthetic import synthetic_matrix
+
+    path = tmp_path / "m.npz"
+    sp.save_npz(path, synthetic_matrix(300, 120, 6000, seed=1))
+    assert main(["bench", "--matrix", str(path), "--weights", "ease=1,itemknn=0.5", "--json"]) == 0
+    first = json.loads(capsys.readouterr().out.strip().splitlines()[0])
+    assert first["params"]["weights"] == {"ease": 1.0, "itemknn": 0.5}
+    assert main(["bench", "--matrix", str(path), "--weights", "svd=1", "--json"]) == 2
+    assert "unknown component 'svd'" in capsys.readouterr().err
+    assert main(["bench", "--matrix", str(path), "--weights", "ease=lots", "--json"]) == 2
+    assert "needs a number" in capsys.readouterr().err

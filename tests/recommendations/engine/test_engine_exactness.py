@@ -6,11 +6,16 @@ import scipy.sparse as sp
 
 from recommendations.engine import build_model
 from recommendations.engine.base import top_k
+from recommendations.engine.ease import gram
 from recommendations.engine.knn import (
     ItemKNN,
+    cooccurrence_input,
+    item_norms,
     item_similarity,
     item_similarity_block,
+    keep_top_k,
     merge_similarity_blocks,
+    similarity_rows,
     truncate_rows,
 )
 
@@ -107,3 +112,52 @@ def test_cooccurrence_sampling_cuts_only_long_histories_within_budget():
     Xs = cooccurrence_sample(X, budget=budget)
     assert np.array_equal(np.diff(Xs.indptr), np.minimum(lengths, 12))
     assert (Xs - X.multiply(Xs != 0)).nnz == 0  # a subset of the original entries
+
+
+def brute_top_k(dense, k):
+    """The k largest positive values of each row, ties to the lowest columns, by a full stable sort."""
+    out = np.zeros_like(dense)
+    for i, row in enumerate(dense):
+        best = np.argsort(-row, kind="stable")[:k]
+        best = best[row[best] > 0]
+        out[i, best] = row[best]
+    return out
+
+
+@pytest.mark.parametrize("k", [1, 3, 8, 40])
+def test_top_k_of_a_row_keeps_the_lowest_columns_among_ties(k):
+    rng = np.random.default_rng(k)
+    dense = rng.integers(-1, 4, size=(25, 40)).astype(np.float32)  # zeros, negatives and many ties
+    assert np.array_equal(keep_top_k(dense, k).toarray(), brute_top_k(dense, k))
+
+
+def test_truncating_keeps_the_same_ties_as_computing_directly():
+    dense = np.random.default_rng(5).integers(0, 3, size=(30, 30)).astype(np.float32)
+    big = keep_top_k(dense, 12)
+    for k in (1, 5, 11):
+        assert (truncate_rows(big, k) != keep_top_k(dense, k)).nnz == 0
+
+
+def test_threads_and_the_shared_gram_change_nothing():
+    X = random_matrix(n_users=90, n_items=60)
+    P = cooccurrence_input(X)
+    items = np.array([0, 3, 4, 17, 31, 32, 59])
+    G = np.zeros((len(items), len(items)), dtype=np.float32)
+    alone = similarity_rows(P, P.T.tocsr(), item_norms(P), 0, 60, k=9, shrinkage=2.0, threads=1)
+    side_by_side = similarity_rows(P, P.T.tocsr(), item_norms(P), 0, 60, k=9, shrinkage=2.0, threads=3, gram=(items, G))
+    assert (alone != side_by_side).nnz == 0
+    np.testing.assert_array_equal(G, gram(X, items))
+    np.testing.assert_allclose(G, (P[:, items].T @ P[:, items]).toarray())
+
+
+def test_hybrid_counts_co_occurrences_once_for_ease_and_item_knn(monkeypatch):
+    X = random_matrix(n_users=120, n_items=70)
+    weights = {"ease": 1.0, "itemknn": 0.5}
+    calls = []
+    monkeypatch.setattr("recommendations.engine.ease.gram", lambda *a: calls.append(a) or gram(*a))
+    shared = build_model("hybrid", weights=weights, ease_max_items=40).fit(X)
+    assert calls == []  # EASE took the gram item-kNN filled in passing
+    ease = build_model("ease", l2=shared.params["ease_l2"], max_items=40).fit(X)
+    knn = build_model("itemknn", k=shared.params["itemknn_k"], shrinkage=shared.params["shrinkage"]).fit(X)
+    np.testing.assert_array_equal(shared.models["ease"].B, ease.B)
+    assert (shared.models["itemknn"].similarity != knn.similarity).nnz == 0
