@@ -18,7 +18,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from recommendations import sharding
-from recommendations.engine.synthetic import synthetic_matrix
+from recommendations.engine.synthetic import ML20M_INTERACTIONS, ML20M_SHAPE, synthetic_matrix
 from recommendations.models import ModelVersion
 
 
@@ -26,9 +26,10 @@ class Command(BaseCommand):
     help = "Time the sharded item-kNN fit with 1 and 2 single-threaded Celery workers."
 
     def add_arguments(self, parser):
-        parser.add_argument("--users", type=int, default=40_000)
-        parser.add_argument("--items", type=int, default=12_000)
-        parser.add_argument("--interactions", type=int, default=4_000_000)
+        # MovieLens-20M's shape by default: the scale the fit is spread over workers for.
+        parser.add_argument("--users", type=int, default=ML20M_SHAPE[0])
+        parser.add_argument("--items", type=int, default=ML20M_SHAPE[1])
+        parser.add_argument("--interactions", type=int, default=ML20M_INTERACTIONS)
         parser.add_argument("--blocks", type=int, default=16)
         parser.add_argument("--k", type=int, default=200)
 
@@ -80,7 +81,7 @@ class _workers:
             name = f"bench-{n}-{uuid.uuid4().hex[:6]}@%h"
             command = [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "warning", "-n", name,
                        "--concurrency", "1", "--without-gossip", "--without-mingle"]  # fmt: skip
-            self.processes.append(subprocess.Popen(command, env=env))
+            self.processes.append(subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL))  # no banners
         return self
 
     def __exit__(self, *exc):
