@@ -23,6 +23,8 @@ POSITIVE_RATING = 4.0
 POSITIVE_KINDS = (Interaction.Kind.LIKE, Interaction.Kind.FAVORITE, Interaction.Kind.PURCHASE)
 TOP_GENRES_CACHE_SECONDS = 600
 FEED_CACHE_SECONDS = 120
+SHARED_CANDIDATES = 200  # candidates kept for the rows everyone shares (trending, new, genres)
+SPARE = 4  # extra candidates read for a shared row, in case some were hidden since the list was made
 
 
 @dataclass
@@ -161,7 +163,11 @@ def _build(user, per_row: int) -> list[FeedRow]:
     else:
         _add_top_picks(rows, user)
         _add_because_you_liked(rows, history)
-    trending = trending_items(limit=_want(rows), exclude_pks=history.seen_subquery())
+    trending = _row_items(
+        rows,
+        _shared_ids("feed:trending", lambda: [item.pk for item in trending_items(limit=SHARED_CANDIDATES)]),
+        lambda: trending_items(limit=_want(rows), exclude_pks=history.seen_subquery()),
+    )
     rows.add("trending", "Trending now", _cards(trending, "Trending now"))
     _add_new_arrivals(rows)
     _add_genres(rows, _favourite_genres(history) if not history.empty else _top_genres())
@@ -171,6 +177,37 @@ def _build(user, per_row: int) -> list[FeedRow]:
 def _want(rows: _Rows) -> int:
     # Enough that dropping already-shown items still fills the row.
     return rows.per_row + len(rows.shown)
+
+
+def _shared_ids(key: str, candidates) -> list[int]:
+    """A row's candidates for everyone (ids, best first), cached: only the member's exclusions differ.
+
+    candidates: a lazy queryset of pks, or a function returning them; evaluated on a cache miss only.
+    """
+    ids = cache.get(key)
+    if ids is None:
+        ids = list(candidates() if callable(candidates) else candidates)
+        cache.set(key, ids, FEED_CACHE_SECONDS)
+    return ids
+
+
+def _row_items(rows: _Rows, ids: list[int], own) -> list[Item]:
+    """The row's items: the shared candidates minus what the member saw, in one query by primary key.
+
+    A member who saw most of the candidates gets `own` (a lazy queryset or a
+    function), which asks the database for exactly what they have not seen.
+    Hidden items drop out here.
+    """
+    unseen = [pk for pk in ids if pk not in rows.history.seen]
+    if len(unseen) < _want(rows) and len(ids) >= SHARED_CANDIDATES:
+        return list(own() if callable(own) else own)
+    # Read only what the row can show: new titles (a few spare in case some were hidden since),
+    # or, in a small catalog, enough titles from the rows above to fill it (see _Rows.add).
+    pks = [pk for pk in unseen if pk not in rows.shown][: rows.per_row + SPARE]
+    if len(pks) < MIN_ROW:
+        pks += [pk for pk in unseen if pk in rows.shown][:MIN_ROW]
+    found = _card_items().in_bulk(pks)
+    return [found[pk] for pk in pks if pk in found]
 
 
 def _card_items():
@@ -200,7 +237,7 @@ def _add_because_you_liked(rows: _Rows, history: History) -> None:
         if anchor is None:
             continue
         before = len(rows.rows)
-        similar = similar_items_for(item=anchor, limit=rows.per_row * 3)
+        similar = similar_items_for(item=anchor, limit=rows.per_row * 3, items=_card_items())
         rows.add(
             f"because-{anchor.pk}", f"Because you liked {anchor.title}", _cards(similar, f"Similar to {anchor.title}")
         )
@@ -211,7 +248,13 @@ def _add_because_you_liked(rows: _Rows, history: History) -> None:
 
 def _add_new_arrivals(rows: _Rows) -> None:
     # Newest in the catalog; among titles added together (an import), the newest films first.
-    items = rows.history.unseen(_card_items()).order_by("-created_at", "-year", "-pk")[: _want(rows)]
+    newest = _card_items().order_by("-created_at", "-year", "-pk")
+    latest = Item.objects.aggregate(latest=Max("pk"))["latest"]  # a new item makes a new list at once
+    items = _row_items(
+        rows,
+        _shared_ids(f"feed:new:{latest}", newest[:SHARED_CANDIDATES].values_list("pk", flat=True)),
+        rows.history.unseen(newest)[: _want(rows)],
+    )
     rows.add(
         "new",
         "New arrivals",
@@ -247,7 +290,11 @@ def _top_genres() -> list[Genre]:
 
 def _add_genres(rows: _Rows, genres: list[Genre]) -> None:
     for genre in genres:
-        items = rows.history.unseen(_card_items().filter(genres=genre, rating_count__gt=0)).order_by(
-            "-rating_count", "-rating_avg", "pk"
-        )[: _want(rows)]
+        favourites = _card_items().filter(genres=genre, rating_count__gt=0)
+        favourites = favourites.order_by("-rating_count", "-rating_avg", "pk")
+        items = _row_items(
+            rows,
+            _shared_ids(f"feed:genre:{genre.pk}", favourites[:SHARED_CANDIDATES].values_list("pk", flat=True)),
+            rows.history.unseen(favourites)[: _want(rows)],
+        )
         rows.add(f"genre-{genre.slug}", f"Popular in {genre.name}", _cards(items, f"Popular in {genre.name}"))

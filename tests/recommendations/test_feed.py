@@ -110,3 +110,29 @@ def test_a_cached_feed_reflects_a_new_rating_at_once(big_shelf):
     Rating.objects.create(user=member, item=top, value=2.0)
 
     assert top.pk not in {card.item.pk for row in home_feed(user=member) for card in row.cards}
+
+
+def test_a_member_who_saw_every_shared_candidate_still_gets_a_full_genre_row(big_shelf, monkeypatch):
+    monkeypatch.setattr("recommendations.feed.SHARED_CANDIDATES", 6)
+    home_feed(user=AnonymousUser())  # fills the shared lists with the 6 most popular of each row
+    member = UserFactory(username="completist")
+    horror = big_shelf["Horror"]
+    Rating.objects.bulk_create(Rating(user=member, item=item, value=4.5) for item in horror[:10])
+
+    row = next(row for row in home_feed(user=member) if row.key == "genre-horror")
+
+    assert [card.item for card in row.cards][:3] == horror[10:13]  # the next most popular ones, from the database
+
+
+def test_a_hidden_item_leaves_the_shared_rows_at_once(big_shelf):
+    top_drama = big_shelf["Drama"][0]
+    member = UserFactory(username="dramatic")
+    InteractionFactory(user=member, item=big_shelf["Drama"][5], kind=Interaction.Kind.LIKE)
+    before = home_feed(user=member)
+    assert top_drama in [card.item for row in before for card in row.cards]
+
+    top_drama.is_active = False
+    top_drama.save(update_fields=["is_active"])
+
+    after = home_feed(user=AnonymousUser()) + home_feed(user=member)
+    assert top_drama not in [card.item for row in after for card in row.cards]
