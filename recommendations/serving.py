@@ -231,11 +231,10 @@ def _model_feed(user, loaded, row, ratings, events, limit, item_filter) -> list[
     exclude = hidden_mask(loaded)
     # Ask for more than needed so filters applied on the database side still leave `limit`.
     want = limit if item_filter is None else limit * 5
-    cols, scores = loaded.model.recommend(row, want, exclude=exclude)
-    cols, scores = cols[0], scores[0]
+    cols, scores, reasons = loaded.model.recommend_explained(row, want, exclude=exclude)
     valid = cols >= 0
     cols, scores = cols[valid], scores[valid]
-    reasons = loaded.model.explain(row, cols)
+    reasons = [why for why, ok in zip(reasons, valid.tolist(), strict=True) if ok]
     items = Item.objects.active().in_bulk(loaded.item_ids[cols].tolist())
     if item_filter is not None:
         allowed = set(Item.objects.filter(item_filter, pk__in=items).values_list("pk", flat=True))

@@ -161,6 +161,16 @@ class Recommender:
             return np.zeros((0, k), dtype=np.int64), np.zeros((0, k), dtype=np.float32)
         return np.vstack(items), np.vstack(values)
 
+    def recommend_explained(
+        self, h, k: int, *, exclude: np.ndarray | None = None, top: int = 3
+    ) -> tuple[np.ndarray, np.ndarray, list[list[Reason]]]:
+        """recommend() then explain() for one history row: (items (k,), scores (k,), reasons per item).
+
+        Models whose explanations reuse the scoring work (the hybrid) override it.
+        """
+        items, scores = self.recommend(h, k, exclude=exclude)
+        return items[0], scores[0], self.explain(h, items[0], top)
+
     # -- explanations --------------------------------------------------------
     def explain(self, h, items, top: int = 3) -> list[list[Reason]]:
         """For each item, the positive history items that contributed most, with their share."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from recommendations.engine.base import Reason, Recommender, as_csr
+from recommendations.engine.base import Reason, Recommender, as_csr, mask_seen, top_k
 from recommendations.engine.content import Content
 from recommendations.engine.ease import EASE
 from recommendations.engine.knn import ItemKNN, item_similarity
@@ -23,6 +23,7 @@ COLLABORATIVE = ("ease", "itemknn", "userknn")
 # Content keeps at least this share of the blend, so items nobody has touched yet
 # (which only content can score) stay reachable and rank by their similarity.
 CONTENT_FLOOR = 0.01
+REASON_KINDS = ("content", "item", "popularity")  # alphabetical: equal shares rank by kind, then item
 
 
 def build_component(name: str, params: dict) -> Recommender:
@@ -106,35 +107,56 @@ class Hybrid(Recommender):
             total += raw * (np.float32(self.weights[name]) / scale)
         return total
 
-    def explain(self, h, items, top: int = 3) -> list[list[Reason]]:
+    def recommend_explained(self, h, k: int, *, exclude: np.ndarray | None = None, top: int = 3):
+        """As Recommender.recommend_explained, scoring each component once for both."""
+        h = as_csr(h, self.n_items)
+        scored = self.component_scores(h)
+        total = np.zeros((1, self.n_items), dtype=np.float32)
+        for name, (raw, scale) in scored.items():
+            total += raw * (np.float32(self.weights[name]) / scale)
+        mask_seen(total, h, exclude)
+        items, scores = top_k(total, k, self.prior)
+        return items[0], scores[0], self.explain(h, items[0], top, scored=scored)
+
+    def explain(self, h, items, top: int = 3, *, scored=None) -> list[list[Reason]]:
         """Per item: history items (kind "item" for collaborative evidence, "content" for
-        similar documents) or the popularity signal, ranked by what they added to the blend."""
+        similar documents) or the popularity signal, ranked by what they added to the blend.
+
+        scored: this row's component_scores(h), when the caller has them already.
+        """
         h = as_csr(h, self.n_items)
         items = np.asarray(items, dtype=np.int64).reshape(-1)
         safe = np.maximum(items, 0)
-        parts = []  # (kind, history items or None, contributions (m, len(items)))
-        for name, (raw, scale) in self.component_scores(h).items():
+        keys, parts = [], []  # a key per contribution row: kind code * (n_items + 1) + history item + 1
+        for name, (raw, scale) in (scored if scored is not None else self.component_scores(h)).items():
             factor = self.weights[name] / float(scale[0, 0])
             if name == "popularity":
-                parts.append(("popularity", None, factor * raw[:, safe].astype(np.float64)))
+                keys.append(np.array([REASON_KINDS.index("popularity") * (self.n_items + 1)]))
+                parts.append(factor * raw[:, safe].astype(np.float64))
                 continue
             hist, contrib = self.models[name].contributions(h, safe)
-            parts.append(("content" if name == "content" else "item", hist, factor * contrib))
-        return [self._item_reasons(parts, n, top) if j >= 0 else [] for n, j in enumerate(items)]
+            code = REASON_KINDS.index("content" if name == "content" else "item")
+            keys.append(code * (self.n_items + 1) + np.asarray(hist, dtype=np.int64) + 1)
+            parts.append(factor * contrib)
+        if not parts:
+            return [[Reason("popularity", -1, 1.0)] if j >= 0 else [] for j in items]
+        # Sum what each (kind, history item) added, in the order the parts come, as one table.
+        unique, inverse = np.unique(np.concatenate(keys), return_inverse=True)
+        totals = np.zeros((len(unique), len(items)))
+        np.add.at(totals, inverse, np.vstack(parts))
+        return [self._item_reasons(unique, totals[:, n], top) if j >= 0 else [] for n, j in enumerate(items)]
 
-    @staticmethod
-    def _item_reasons(parts, n: int, top: int) -> list[Reason]:
-        totals: dict[tuple[str, int], float] = {}
-        for kind, hist, contrib in parts:
-            keys = [(kind, -1)] if hist is None else [(kind, int(i)) for i in hist]
-            for key, value in zip(keys, contrib[:, n].tolist(), strict=True):
-                totals[key] = totals.get(key, 0.0) + value
-        positive = {key: v for key, v in totals.items() if v > 0}
-        whole = sum(positive.values())
+    def _item_reasons(self, keys: np.ndarray, totals: np.ndarray, top: int) -> list[Reason]:
+        positive = np.flatnonzero(totals > 0)
+        whole = totals[positive].sum()
         if whole <= 0:
             return [Reason("popularity", -1, 1.0)]
-        best = sorted(positive.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
-        return [Reason(kind, item, value / whole) for (kind, item), value in best]
+        best = positive[np.lexsort((positive, -totals[positive]))][:top]  # ties: by kind, then item
+        stride = self.n_items + 1
+        return [
+            Reason(REASON_KINDS[int(keys[i] // stride)], int(keys[i] % stride) - 1, float(totals[i] / whole))
+            for i in best
+        ]
 
     def _similar_row(self, item: int) -> np.ndarray:
         # Collaborative neighbours when the item has any; content similarity for new items.

@@ -123,7 +123,7 @@ def test_a_missing_artifact_with_nothing_to_fall_back_on_serves_popular_items(me
 
 def test_a_scoring_error_serves_popular_items_and_is_logged(member, monkeypatch, caplog):
     loaded = active_model.get()
-    monkeypatch.setattr(loaded.model, "recommend", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr(loaded.model, "recommend_explained", lambda *a, **k: 1 / 0)
 
     with caplog.at_level(logging.ERROR, logger="recommendations.serving"):
         feed = feed_for_user(user=member, limit=5)

@@ -167,3 +167,42 @@ def test_the_hybrid_fitted_from_sharded_similarity_blocks_is_the_same_model():
     sharded = build_model("hybrid", **params).fit(X, item_texts=texts, similarity=merge_similarity_blocks(blocks))
     whole = build_model("hybrid", **params).fit(X, item_texts=texts)
     assert np.array_equal(sharded.scores(X), whole.scores(X))
+
+
+def test_recommending_and_explaining_at_once_equals_doing_both(fitted):
+    model, _ = fitted
+    h = history([0, 1, 2, 25, 30], [3.0, 1.0, 2.0, -2.0, 1.0])
+    exclude = np.zeros(N_ITEMS, dtype=bool)
+    exclude[[3, 4]] = True
+    items, scores, reasons = model.recommend_explained(h, 6, exclude=exclude)
+    expected_items, expected_scores = model.recommend(h, 6, exclude=exclude)
+    assert np.array_equal(items, expected_items[0])
+    np.testing.assert_allclose(scores, expected_scores[0], rtol=1e-6)
+    assert reasons == model.explain(h, items)
+
+
+def test_hybrid_reasons_equal_summing_every_contribution_by_hand():
+    X, texts, stamps = synthetic()
+    model = build_model("hybrid", weights={"ease": 1.0, "itemknn": 0.5, "content": 0.3, "popularity": 0.2})
+    model.fit(X, item_texts=texts, timestamps=stamps)
+    h = history([0, 1, 2, 21, 25], [3.0, 1.0, 2.0, 1.0, -2.0])
+    items = np.array([3, 7, 22, COLD, 10])
+    totals = [{} for _ in items]  # (kind, history item) -> what it added, per candidate
+    for name, (raw, scale) in model.component_scores(h).items():
+        factor = model.weights[name] / float(scale[0, 0])
+        if name == "popularity":
+            for n, j in enumerate(items):
+                totals[n][("popularity", -1)] = totals[n].get(("popularity", -1), 0.0) + factor * float(raw[0, j])
+            continue
+        hist, contrib = model.models[name].contributions(h, items)
+        kind = "content" if name == "content" else "item"
+        for n in range(len(items)):
+            for row, i in enumerate(hist):
+                key = (kind, int(i))
+                totals[n][key] = totals[n].get(key, 0.0) + factor * contrib[row, n]
+    for n, why in enumerate(model.explain(h, items, top=3)):
+        positive = {key: value for key, value in totals[n].items() if value > 0}
+        whole = sum(positive.values())
+        best = sorted(positive.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+        assert [(r.kind, r.item) for r in why] == [key for key, _ in best]
+        np.testing.assert_allclose([r.share for r in why], [value / whole for _, value in best], rtol=1e-9)
