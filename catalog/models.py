@@ -100,8 +100,10 @@ class ItemTag(models.Model):
 
 
 class Rating(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ratings")
-    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="ratings")
+    # No single-column indexes on the keys: (user, item) and (item, value) below lead with them,
+    # and every index slows the bulk writes of imports and ingestion.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="ratings", db_index=False)
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="ratings", db_index=False)
     value = models.FloatField(help_text="0.5 to 5.0 stars in half steps.")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now, db_index=True)
