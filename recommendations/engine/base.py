@@ -120,10 +120,12 @@ class Recommender:
         self.prior = np.zeros(0)
 
     # -- fitting -------------------------------------------------------------
-    def fit(self, X, *, item_texts: list[str] | None = None, timestamps=None) -> Recommender:
+    def fit(self, X, *, item_texts: list[str] | None = None, timestamps=None, **precomputed) -> Recommender:
         """X: (n_users, n_items) confidence matrix, may hold negative entries.
         item_texts: one document per item (content model); timestamps: unix seconds
-        per stored entry of X in CSR order (trending). Other models ignore both."""
+        per stored entry of X in CSR order (trending). Other models ignore both.
+        precomputed: work done elsewhere that a model's `_fit` accepts instead of
+        doing it (item-kNN's `similarity`, EASE's `cooccurrences`); others refuse it."""
         if timestamps is not None:
             X, timestamps = canonical_with_timestamps(X, timestamps)
         X = as_csr(X)
@@ -131,7 +133,7 @@ class Recommender:
             raise ValueError(f"item_texts has {len(item_texts)} documents for {X.shape[1]} items")
         self.n_items = X.shape[1]
         self.prior = popularity_prior(X)
-        self._fit(X, item_texts=item_texts, timestamps=timestamps)
+        self._fit(X, item_texts=item_texts, timestamps=timestamps, **precomputed)
         return self
 
     def _fit(self, X: sp.csr_matrix, *, item_texts, timestamps) -> None:

@@ -82,25 +82,17 @@ class EASE(Recommender):
         super().__init__(l2=float(l2), max_items=int(max_items), min_count=int(min_count), side_ratio=float(side_ratio))
         self.items = np.zeros(0, dtype=np.int64)
         self.B = np.zeros((0, 0), dtype=np.float32)
-        self._given = None
-
-    def fit(self, X, *, item_texts=None, timestamps=None, gram=None) -> EASE:
-        """As Recommender.fit; `gram` (items, G) skips counting co-occurrences: items must be
-        self.model_items(X) and G = ease.gram(X, items) (`knn.item_similarity` can fill it in passing)."""
-        self._given = gram
-        try:
-            return super().fit(X, item_texts=item_texts, timestamps=timestamps)
-        finally:
-            self._given = None
 
     def model_items(self, X: sp.csr_matrix) -> np.ndarray:
         """The items the model covers on X."""
         return active_items(X, self.params["max_items"], self.params["min_count"])
 
-    def _fit(self, X: sp.csr_matrix, *, item_texts, timestamps) -> None:
+    def _fit(self, X: sp.csr_matrix, *, item_texts, timestamps, cooccurrences=None) -> None:
+        """`cooccurrences` (items, G) skips counting them: items must be self.model_items(X) and
+        G = ease.gram(X, items) (`knn.item_similarity` can fill it in passing)."""
         self.items = self.model_items(X)
-        if self._given is not None:
-            items, G = self._given
+        if cooccurrences is not None:
+            items, G = cooccurrences
             if not np.array_equal(items, self.items):
                 raise ValueError("the given gram is not over this model's items")
         else:

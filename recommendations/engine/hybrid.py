@@ -59,16 +59,9 @@ class Hybrid(Recommender):
     def weights(self) -> dict[str, float]:
         return self.params["weights"] or {}
 
-    def fit(self, X, *, item_texts=None, timestamps=None, similarity=None) -> Hybrid:
-        """As Recommender.fit. `similarity`: a precomputed item-kNN matrix (merged blocks), computed with
-        k >= the tuned itemknn_k and shrinkage = params["shrinkage"]; it is truncated to the tuned k."""
-        self._given = similarity
-        try:
-            return super().fit(X, item_texts=item_texts, timestamps=timestamps)
-        finally:
-            self._given = None
-
-    def _fit(self, X: sp.csr_matrix, *, item_texts, timestamps) -> None:
+    def _fit(self, X: sp.csr_matrix, *, item_texts, timestamps, similarity=None) -> None:
+        """`similarity`: a precomputed item-kNN matrix (merged blocks), computed with k >= the
+        tuned itemknn_k and shrinkage = params["shrinkage"]; it is truncated to the tuned k."""
         if self.params["weights"] is None:
             from recommendations.engine.tuning import tune
 
@@ -81,13 +74,13 @@ class Hybrid(Recommender):
         self.params["weights"] = {c: float(w) for c, w in weights.items() if w > 0}
         self.models = {name: build_component(name, self.params) for name in self.params["weights"]}
         extra = {name: {} for name in self.models}
-        if "itemknn" in self.models and self._given is not None:
-            extra["itemknn"]["similarity"] = self._given
+        if "itemknn" in self.models and similarity is not None:
+            extra["itemknn"]["similarity"] = similarity
         elif "itemknn" in self.models and "ease" in self.models:
             # Both count the same co-occurrences: count them once, for the similarity and EASE's gram.
             items = self.models["ease"].model_items(X)
             S, G = item_similarity(X, k=self.params["itemknn_k"], shrinkage=self.params["shrinkage"], gram_items=items)
-            extra["itemknn"]["similarity"], extra["ease"]["gram"] = S, (items, G)
+            extra["itemknn"]["similarity"], extra["ease"]["cooccurrences"] = S, (items, G)
             del S, G
         for name, model in self.models.items():
             model.fit(X, item_texts=item_texts, timestamps=timestamps, **extra[name])
@@ -102,8 +95,12 @@ class Hybrid(Recommender):
         return out
 
     def _scores(self, H: sp.csr_matrix) -> np.ndarray:
-        total = np.zeros((H.shape[0], self.n_items), dtype=np.float32)
-        for name, (raw, scale) in self.component_scores(H).items():
+        return self._blend(self.component_scores(H), H.shape[0])
+
+    def _blend(self, scored: dict[str, tuple[np.ndarray, np.ndarray]], n: int) -> np.ndarray:
+        """The weighted sum of row-scaled component scores, (n, n_items) float32."""
+        total = np.zeros((n, self.n_items), dtype=np.float32)
+        for name, (raw, scale) in scored.items():
             total += raw * (np.float32(self.weights[name]) / scale)
         return total
 
@@ -111,9 +108,7 @@ class Hybrid(Recommender):
         """As Recommender.recommend_explained, scoring each component once for both."""
         h = as_csr(h, self.n_items)
         scored = self.component_scores(h)
-        total = np.zeros((1, self.n_items), dtype=np.float32)
-        for name, (raw, scale) in scored.items():
-            total += raw * (np.float32(self.weights[name]) / scale)
+        total = self._blend(scored, 1)
         mask_seen(total, h, exclude)
         items, scores = top_k(total, k, self.prior)
         return items[0], scores[0], self.explain(h, items[0], top, scored=scored)

@@ -217,18 +217,11 @@ class ItemKNN(Recommender):
         model.fit(X, similarity=S)
         return model
 
-    def fit(self, X, *, item_texts=None, timestamps=None, similarity=None) -> ItemKNN:
-        """As Recommender.fit; `similarity` (n_items, n_items) skips computing it (see from_similarity)."""
-        self._given = similarity
-        try:
-            return super().fit(X, item_texts=item_texts, timestamps=timestamps)
-        finally:
-            self._given = None
-
-    def _fit(self, X, *, item_texts, timestamps) -> None:
+    def _fit(self, X, *, item_texts, timestamps, similarity=None) -> None:
+        """`similarity` (n_items, n_items) skips computing it (see from_similarity)."""
         k, shrinkage = self.params["k"], self.params["shrinkage"]
-        if self._given is not None:
-            S = truncate_rows(self._given, k)
+        if similarity is not None:
+            S = truncate_rows(similarity, k)
             if S.shape != (self.n_items, self.n_items):
                 raise ValueError(f"similarity must be {self.n_items} x {self.n_items}, got {S.shape}")
         else:

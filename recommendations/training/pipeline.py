@@ -83,7 +83,7 @@ def holdout_for(data: TrainingData) -> Holdout:
 
 def supports_sharding(algorithm: str) -> bool:
     """Models whose fit takes a precomputed item-kNN similarity (merged blocks) can be sharded."""
-    return "similarity" in inspect.signature(type(build_model(algorithm)).fit).parameters
+    return "similarity" in inspect.signature(type(build_model(algorithm))._fit).parameters
 
 
 def training_tune(*, version: ModelVersion, data: TrainingData) -> dict:
