@@ -36,6 +36,7 @@ class TagFactory(factory.django.DjangoModelFactory):
 class ItemFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Item
+        skip_postgeneration_save = True  # genres.add() writes the relation itself
 
     title = factory.Sequence(lambda n: f"Film {n}")
     year = 1999

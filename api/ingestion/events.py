@@ -180,7 +180,7 @@ def _interactions_insert(rows: list[EventRow]) -> int:
         try:
             with transaction.atomic():
                 insert_rows(
-                    Interaction._meta.db_table,
+                    Interaction,
                     ["user_id", "item_id", "kind", "value", "created_at", "idempotency_key"],
                     [(r.user_id, r.item_id, r.kind, r.value, r.at, r.key) for r in fresh],
                 )

@@ -266,7 +266,7 @@ def _write_ratings(batch, users, report) -> int:
                 new_rows.append((user_id, item_id, value, when, when))
             elif old != value:
                 changed.append((user_id, item_id, value, when))
-        insert_rows(Rating._meta.db_table, ["user_id", "item_id", "value", "created_at", "updated_at"], new_rows)
+        insert_rows(Rating, ["user_id", "item_id", "value", "created_at", "updated_at"], new_rows)
         for user_id, item_id, value, when in changed:
             Rating.objects.filter(user_id=user_id, item_id=item_id).update(value=value, updated_at=when)
     report.count("created", "ratings", len(new_rows))
