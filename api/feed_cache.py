@@ -18,6 +18,7 @@ import hashlib
 from dataclasses import dataclass
 from functools import cache as memoize
 
+import psycopg
 from django.core.cache import cache
 from django.db import connection
 
@@ -58,32 +59,51 @@ def _fingerprint_columns(user_column: str) -> str:
     )
 
 
-def _changed_column(item_ids: list[int]) -> str:
+def _changed_column(item_ids: list[int]) -> tuple[str, list]:
+    """The column saying whether any of `item_ids` was hidden or edited, and its parameters before the time."""
     if not item_ids:
-        return "NULL"
-    placeholders = ", ".join(["%s"] * len(item_ids))
-    return (f"(SELECT 1 FROM {_table(Item)} i WHERE i.id IN ({placeholders}) "  # noqa: S608 - values are parameters
-            "AND (i.is_active = %s OR i.updated_at > %s) LIMIT 1)")  # fmt: skip
+        return "NULL", []
+    if connection.vendor == "postgresql":
+        # One array parameter: the statement is the same for any number of items, so it is prepared once.
+        ids, params = "= ANY(%s)", [list(item_ids)]
+    else:
+        ids, params = f"IN ({', '.join(['%s'] * len(item_ids))})", list(item_ids)
+    column = (f"(SELECT 1 FROM {_table(Item)} i WHERE i.id {ids} "  # noqa: S608 - values are parameters
+              "AND (i.is_active = %s OR i.updated_at > %s) LIMIT 1)")  # fmt: skip
+    return column, params
 
 
 def lookup(*, client_id: int | None, user: str | int, entry: dict | None) -> Lookup | None:
     """The user (a client's external id, or a website user's id when client_id is None), their
     history fingerprint and whether any item of the cached `entry` changed: one query."""
     item_ids = entry["item_ids"] if entry else []
-    changed_params = [*item_ids, False, connection.ops.adapt_datetimefield_value(entry["at"])] if item_ids else []
+    changed, changed_params = _changed_column(item_ids)
+    if item_ids:
+        changed_params += [False, connection.ops.adapt_datetimefield_value(entry["at"])]
     if client_id is not None:
-        sql = (f"SELECT cu.user_id, {_fingerprint_columns('cu.user_id')}, {_changed_column(item_ids)} "  # noqa: S608
+        sql = (f"SELECT cu.user_id, {_fingerprint_columns('cu.user_id')}, {changed} "  # noqa: S608
                f"FROM {_table(ClientUser)} cu WHERE cu.client_id = %s AND cu.external_id = %s")  # fmt: skip
         params = [*changed_params, client_id, user]
     else:
-        sql = f"SELECT %s, {_fingerprint_columns('%s')}, {_changed_column(item_ids)}"
+        sql = f"SELECT %s, {_fingerprint_columns('%s')}, {changed}"
         params = [user, user, user, *changed_params]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
+    row = _fetchone(sql, params)
     if row is None:
         return None
     return Lookup(row[0], tuple(row[1:3]), row[3] is not None)
+
+
+def _fetchone(sql: str, params: list):
+    with connection.cursor() as cursor:  # connects and checks the connection as any query would
+        if connection.vendor != "postgresql":
+            cursor.execute(sql, params)
+            return cursor.fetchone()
+        # Django binds parameters on the client, so PostgreSQL plans every query anew; planning this
+        # one costs more than running it. A server-side bound statement is prepared once per
+        # connection (PgBouncer in transaction mode needs max_prepared_statements for this).
+        with psycopg.Cursor(cursor.cursor.connection) as prepared:
+            prepared.execute(sql, params, prepare=True)
+            return prepared.fetchone()
 
 
 def cache_key(*, scope: str, user: str | int, model_version, params: dict) -> str:

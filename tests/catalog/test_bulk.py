@@ -10,6 +10,7 @@ from django.db import IntegrityError, connection, transaction
 from catalog import bulk
 from catalog.bulk import insert_rows
 from catalog.models import Interaction, Rating
+from tests.databases import postgresql_only, second_connection
 from tests.factories import ItemFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -28,9 +29,6 @@ def test_awkward_text_nulls_floats_and_times_arrive_intact():
     assert stored == [(key, value, when) for _, _, _, value, _, key in rows]
 
 
-postgresql_only = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="foreign keys are checked per batch on PostgreSQL only"
-)
 RATING_COLUMNS = ["user_id", "item_id", "value", "created_at", "updated_at"]
 
 
@@ -63,20 +61,20 @@ def test_foreign_keys_are_enforced_again_after_a_batch():
     with connection.cursor() as cursor:
         cursor.execute("SHOW session_replication_role")
         assert cursor.fetchone()[0] == "origin"
-        cursor.execute(
-            "INSERT INTO catalog_rating (user_id, item_id, value, created_at, updated_at)"
-            " VALUES (%s, %s, 3, now(), now())",
-            [user.pk + 1000, other.pk],
-        )
-    with pytest.raises(IntegrityError):
-        connection.check_constraints()
+        with pytest.raises(IntegrityError), transaction.atomic():
+            cursor.execute(
+                "INSERT INTO catalog_rating (user_id, item_id, value, created_at, updated_at)"
+                " VALUES (%s, %s, 3, now(), now())",
+                [user.pk + 1000, other.pk],
+            )
+            connection.check_constraints()  # what commit does
 
 
 @postgresql_only
 @pytest.mark.django_db(transaction=True)
 def test_a_user_cannot_be_deleted_under_a_batch_that_rates_as_them():
     user, item = UserFactory(), ItemFactory()
-    other = psycopg.connect(**_connection_kwargs(), autocommit=True)
+    other = second_connection()
     try:
         with transaction.atomic():
             insert_rows(Rating, RATING_COLUMNS, [_rating(user.pk, item.pk)])
@@ -86,11 +84,3 @@ def test_a_user_cannot_be_deleted_under_a_batch_that_rates_as_them():
         assert Rating.objects.filter(user=user).count() == 1
     finally:
         other.close()
-
-
-def _connection_kwargs():
-    settings = connection.settings_dict
-    kwargs = {"dbname": settings["NAME"], "user": settings["USER"], "host": settings["HOST"], "port": settings["PORT"]}
-    if settings["PASSWORD"]:
-        kwargs["password"] = settings["PASSWORD"]
-    return {key: value for key, value in kwargs.items() if value}

@@ -40,6 +40,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, seconds, connections, workers, worker_class, users, events, **options):
         call_command("migrate", interactive=False, verbosity=0)
+        call_command("collectstatic", interactive=False, verbosity=0)  # as a deployment would; whitenoise serves it
         popular = list(Item.objects.active().order_by("-rating_count").values_list("pk", flat=True)[:500])
         if len(popular) < 50:
             raise CommandError("load the demo catalog first: python manage.py bootstrap")

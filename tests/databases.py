@@ -1,0 +1,16 @@
+"""Helpers for tests that need PostgreSQL itself: a skip marker and a second, independent connection."""
+
+import psycopg
+import pytest
+from django.db import connection
+
+postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="exercises PostgreSQL itself")
+
+
+def second_connection() -> psycopg.Connection:
+    """An autocommit connection to the test database beside Django's own."""
+    settings = connection.settings_dict
+    kwargs = {"dbname": settings["NAME"], "user": settings["USER"], "host": settings["HOST"], "port": settings["PORT"]}
+    if settings["PASSWORD"]:
+        kwargs["password"] = settings["PASSWORD"]
+    return psycopg.connect(**{key: value for key, value in kwargs.items() if value}, autocommit=True)
