@@ -252,7 +252,8 @@ ENCORE_SHARD_MIN_INTERACTIONS = envint("ENCORE_SHARD_MIN_INTERACTIONS", 1_000_00
 ENCORE_EVAL_USERS = envint("ENCORE_EVAL_USERS", 5000, minimum=10)
 # Above this many interactions the holdout model is fitted on a fixed random subset of users.
 ENCORE_EVAL_MAX_INTERACTIONS = envint("ENCORE_EVAL_MAX_INTERACTIONS", 2_000_000, minimum=1000)
-ENCORE_DEMO_DATA = BASE_DIR / "data" / "ml-latest-small"
+# The catalog `bootstrap` (and so `make run`) loads into an empty database: a MovieLens folder.
+ENCORE_DEMO_DATA = Path(envstr("ENCORE_DEMO_DATA", str(BASE_DIR / "data" / "ml-latest-small")))
 # Password of the demo accounts created by the MovieLens import (demo1 ... demo610).
 ENCORE_DEMO_PASSWORD = envstr("ENCORE_DEMO_PASSWORD", "encore-demo")
 # The staff account `manage.py bootstrap` creates; the password is generated and printed once when unset.

@@ -31,7 +31,10 @@ class Command(BaseCommand):
         report = import_movielens(settings.ENCORE_DEMO_DATA, progress=lambda m: self.stdout.write(f"  {m}"))
         for line in report.summary_lines():
             self.stdout.write(f"  {line}")
-        self.stdout.write(f"Demo users demo1 … demo610 can log in with the password {settings.ENCORE_DEMO_PASSWORD!r}.")
+        self.stdout.write(
+            f"Demo users (demo1, demo2, … one per person in the dataset) can log in with the password "
+            f"{settings.ENCORE_DEMO_PASSWORD!r}."
+        )
 
     def _ensure_staff_account(self):
         User = get_user_model()
