@@ -16,6 +16,7 @@ import time
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
 from api import benchmark
 from api.ingestion.events import events_ingest
@@ -123,7 +124,7 @@ class Command(BaseCommand):
     def _report(self, health, recs, ingestion, connections, workers):
         ratio = recs.requests_per_s / health.requests_per_s
         write = self.stdout.write
-        write(f"gunicorn: {workers}; load: {health.tool}, {connections} connections")
+        write(f"gunicorn: {workers}; load: {health.tool}, {connections} connections; database: {connection.vendor}")
         for name, result in (("health", health), ("recommendations?limit=20", recs)):
             write(f"{name:>26}: {result.requests_per_s:8.0f} req/s  p50 {result.p50_ms:6.1f} ms  "
                   f"p99 {result.p99_ms:6.1f} ms  errors {result.errors}")  # fmt: skip
