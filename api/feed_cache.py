@@ -59,8 +59,9 @@ def _fingerprint_columns(user_column: str) -> str:
     )
 
 
-def _changed_column(item_ids: list[int]) -> tuple[str, list]:
-    """The column saying whether any of `item_ids` was hidden or edited, and its parameters before the time."""
+def _changed_column(entry: dict | None) -> tuple[str, list]:
+    """The column saying whether any item of the cached `entry` was hidden or edited since, and its parameters."""
+    item_ids = entry["item_ids"] if entry else []
     if not item_ids:
         return "NULL", []
     if connection.vendor == "postgresql":
@@ -70,16 +71,13 @@ def _changed_column(item_ids: list[int]) -> tuple[str, list]:
         ids, params = f"IN ({', '.join(['%s'] * len(item_ids))})", list(item_ids)
     column = (f"(SELECT 1 FROM {_table(Item)} i WHERE i.id {ids} "  # noqa: S608 - values are parameters
               "AND (i.is_active = %s OR i.updated_at > %s) LIMIT 1)")  # fmt: skip
-    return column, params
+    return column, [*params, False, connection.ops.adapt_datetimefield_value(entry["at"])]
 
 
 def lookup(*, client_id: int | None, user: str | int, entry: dict | None) -> Lookup | None:
     """The user (a client's external id, or a website user's id when client_id is None), their
     history fingerprint and whether any item of the cached `entry` changed: one query."""
-    item_ids = entry["item_ids"] if entry else []
-    changed, changed_params = _changed_column(item_ids)
-    if item_ids:
-        changed_params += [False, connection.ops.adapt_datetimefield_value(entry["at"])]
+    changed, changed_params = _changed_column(entry)
     if client_id is not None:
         sql = (f"SELECT cu.user_id, {_fingerprint_columns('cu.user_id')}, {changed} "  # noqa: S608
                f"FROM {_table(ClientUser)} cu WHERE cu.client_id = %s AND cu.external_id = %s")  # fmt: skip

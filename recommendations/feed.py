@@ -182,11 +182,11 @@ def _want(rows: _Rows) -> int:
 def _shared_ids(key: str, candidates) -> list[int]:
     """A row's candidates for everyone (ids, best first), cached: only the member's exclusions differ.
 
-    candidates: a lazy queryset of pks, or a function returning them; evaluated on a cache miss only.
+    candidates: a function returning them, called on a cache miss only.
     """
     ids = cache.get(key)
     if ids is None:
-        ids = list(candidates() if callable(candidates) else candidates)
+        ids = list(candidates())
         cache.set(key, ids, FEED_CACHE_SECONDS)
     return ids
 
@@ -194,13 +194,12 @@ def _shared_ids(key: str, candidates) -> list[int]:
 def _row_items(rows: _Rows, ids: list[int], own) -> list[Item]:
     """The row's items: the shared candidates minus what the member saw, in one query by primary key.
 
-    A member who saw most of the candidates gets `own` (a lazy queryset or a
-    function), which asks the database for exactly what they have not seen.
-    Hidden items drop out here.
+    A member who saw most of the candidates gets `own()`, which asks the
+    database for exactly what they have not seen. Hidden items drop out here.
     """
     unseen = [pk for pk in ids if pk not in rows.history.seen]
     if len(unseen) < _want(rows) and len(ids) >= SHARED_CANDIDATES:
-        return list(own() if callable(own) else own)
+        return list(own())
     # Read only what the row can show: new titles (a few spare in case some were hidden since),
     # or, in a small catalog, enough titles from the rows above to fill it (see _Rows.add).
     pks = [pk for pk in unseen if pk not in rows.shown][: rows.per_row + SPARE]
@@ -252,8 +251,8 @@ def _add_new_arrivals(rows: _Rows) -> None:
     latest = Item.objects.aggregate(latest=Max("pk"))["latest"]  # a new item makes a new list at once
     items = _row_items(
         rows,
-        _shared_ids(f"feed:new:{latest}", newest[:SHARED_CANDIDATES].values_list("pk", flat=True)),
-        rows.history.unseen(newest)[: _want(rows)],
+        _shared_ids(f"feed:new:{latest}", lambda: newest[:SHARED_CANDIDATES].values_list("pk", flat=True)),
+        lambda: rows.history.unseen(newest)[: _want(rows)],
     )
     rows.add(
         "new",
@@ -290,11 +289,14 @@ def _top_genres() -> list[Genre]:
 
 def _add_genres(rows: _Rows, genres: list[Genre]) -> None:
     for genre in genres:
-        favourites = _card_items().filter(genres=genre, rating_count__gt=0)
-        favourites = favourites.order_by("-rating_count", "-rating_avg", "pk")
-        items = _row_items(
-            rows,
-            _shared_ids(f"feed:genre:{genre.pk}", favourites[:SHARED_CANDIDATES].values_list("pk", flat=True)),
-            rows.history.unseen(favourites)[: _want(rows)],
-        )
-        rows.add(f"genre-{genre.slug}", f"Popular in {genre.name}", _cards(items, f"Popular in {genre.name}"))
+        _add_genre(rows, genre)
+
+
+def _add_genre(rows: _Rows, genre: Genre) -> None:
+    favourites = _card_items().filter(genres=genre, rating_count__gt=0).order_by("-rating_count", "-rating_avg", "pk")
+    items = _row_items(
+        rows,
+        _shared_ids(f"feed:genre:{genre.pk}", lambda: favourites[:SHARED_CANDIDATES].values_list("pk", flat=True)),
+        lambda: rows.history.unseen(favourites)[: _want(rows)],
+    )
+    rows.add(f"genre-{genre.slug}", f"Popular in {genre.name}", _cards(items, f"Popular in {genre.name}"))

@@ -98,11 +98,12 @@ def import_movielens(
     started = time.perf_counter()
     ratings_file = path / ("ratings.csv" if fmt == "mlcsv" else "u.data")
     users = _UserDirectory("demo" if fmt == "mlcsv" else "ml100k_")
-    users.prepare(_dataset_users(ratings_file, fmt))
+    dataset_users, total = _scan_ratings(ratings_file, fmt)
+    users.prepare(dataset_users)
     report.seconds["users"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    _import_ratings(ratings_file, fmt, item_ids, users, report, batch_size, say)
+    _import_ratings(ratings_file, fmt, total, item_ids, users, report, batch_size, say)
     report.seconds["ratings"] = time.perf_counter() - started
     item_stats_refresh()
     return report
@@ -191,28 +192,34 @@ class _UserDirectory:
             for username, pk in User.objects.filter(username__in=names).values_list("username", "pk"):
                 self.ids[names.pop(username)] = pk
             if names:
-                self._password_hash()
-                User.objects.bulk_create([User(username=n, password=self._hash) for n in names])
+                password = self._password_hash()
+                User.objects.bulk_create([User(username=n, password=password) for n in names])
                 for username, pk in User.objects.filter(username__in=names).values_list("username", "pk"):
                     self.ids[names[username]] = pk
                 report.count("created", "users", len(names))
         return self.ids
 
 
-def _dataset_users(ratings_file: Path, fmt: str) -> set[str]:
-    """The well-formed user ids of a ratings file (its first column); other lines are the ratings pass's to report."""
+def _scan_ratings(ratings_file: Path, fmt: str) -> tuple[set[str], int]:
+    """The well-formed user ids of a ratings file (its first column) and its number of data lines.
+
+    Other lines are the ratings pass's to report.
+    """
     delimiter = b"," if fmt == "mlcsv" else b"\t"
+    users, total = set(), 0
     with ratings_file.open("rb") as handle:
         if fmt == "mlcsv":
             next(handle, None)
-        first = (line.split(delimiter, 1)[0].strip() for line in handle)
-        return {user.decode() for user in first if user.isdigit()}
+        for line in handle:
+            total += 1
+            user = line.split(delimiter, 1)[0].strip()
+            if user.isdigit():
+                users.add(user)
+    return {user.decode() for user in users}, total
 
 
-def _import_ratings(ratings_file, fmt, item_ids, users, report, batch_size, say) -> None:
+def _import_ratings(ratings_file, fmt, total, item_ids, users, report, batch_size, say) -> None:
     delimiter, header = ("," if fmt == "mlcsv" else "\t"), fmt == "mlcsv"
-    with ratings_file.open("rb") as handle:
-        total = sum(1 for _ in handle) - int(header)
     started, done, batch = time.perf_counter(), 0, []
     for lineno, fields in read_rows(ratings_file, report, delimiter=delimiter, header=header, columns=4):
         row = _parse_rating(ratings_file.name, lineno, fields, item_ids, report)

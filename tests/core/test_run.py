@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from api.benchmark import free_port
+from api.benchmark import free_port, wait_until_up
 from tests.e2e.workers import ROOT, database_url
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -44,8 +44,9 @@ def test_the_site_serves_and_stopping_run_stops_every_process(tmp_path, demo_cat
     )  # fmt: skip
     started: set[int] = set()
     try:
-        page = _wait_for_page(f"http://127.0.0.1:{port}/", run)
-        assert "Alien" in page
+        wait_until_up(f"http://127.0.0.1:{port}/", timeout=120)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/") as response:  # noqa: S310 - a local test server
+            assert "Alien" in response.read().decode()
         started = _wait_for_descendants(run.pid, at_least=4)  # celery worker and its pool, gunicorn and its worker
 
         run.send_signal(stop_signal)
@@ -57,19 +58,6 @@ def test_the_site_serves_and_stopping_run_stops_every_process(tmp_path, demo_cat
             os.killpg(run.pid, signal.SIGKILL)
         for pid in _alive(started | _descendants(run.pid), within=0):
             os.kill(pid, signal.SIGKILL)
-
-
-def _wait_for_page(url: str, run: subprocess.Popen) -> str:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if run.poll() is not None:
-            raise AssertionError(f"manage.py run exited with {run.returncode} before serving")
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - a local test server
-                return response.read().decode()
-        except OSError:
-            time.sleep(0.5)
-    raise AssertionError(f"{url} never answered")
 
 
 def _wait_for_descendants(pid: int, *, at_least: int) -> set[int]:
