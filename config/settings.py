@@ -51,6 +51,9 @@ INSTALLED_APPS = [
     "recommendations",
     "api",
 ]
+# The bench_* commands (benchmarks/) exist only when asked for: `make bench` sets this.
+if envbool("ENCORE_BENCHMARKS", False):
+    INSTALLED_APPS.append("benchmarks")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from api.benchmark import free_port, wait_until_up
+from benchmarks.loadgen import free_port, wait_until_up
 from tests.e2e.workers import ROOT, database_url
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

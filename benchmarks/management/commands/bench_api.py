@@ -4,7 +4,7 @@ Run it on a database holding the demo catalog and a trained model, e.g.
     VAR_DIR=/tmp/encore-api-bench python manage.py bootstrap
     VAR_DIR=/tmp/encore-api-bench python manage.py shell -c \\
         "from recommendations.training import train_model_version; print(train_model_version())"
-    VAR_DIR=/tmp/encore-api-bench python manage.py bench_api
+    ENCORE_BENCHMARKS=1 VAR_DIR=/tmp/encore-api-bench python manage.py bench_api
 Everything it creates (a client, its users and their events) is deleted at the end.
 """
 
@@ -18,9 +18,9 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from api import benchmark
 from api.ingestion.events import events_ingest
 from api.models import ApiClient
+from benchmarks import loadgen
 from catalog.models import Item
 from catalog.services import item_stats_refresh
 from recommendations.models import ModelVersion
@@ -53,18 +53,18 @@ class Command(BaseCommand):
         server = None
         try:
             ids = self._seed_users(client, popular, users)
-            port = benchmark.free_port()
+            port = loadgen.free_port()
             base = f"http://127.0.0.1:{port}"
-            server = benchmark.gunicorn_start(
+            server = loadgen.gunicorn_start(
                 port=port, workers=workers, worker_class=worker_class, env=self._server_env()
             )
-            benchmark.wait_until_up(f"{base}/api/v1/health/")
+            loadgen.wait_until_up(f"{base}/api/v1/health/")
             headers = {"Authorization": f"Api-Key {key}"}
             recommendation_paths = [f"/api/v1/users/{u}/recommendations/?limit=20" for u in ids]
             self._warm_up(base, recommendation_paths, headers, connections)
-            health = benchmark.load(base=base, paths=["/api/v1/health/"], headers={}, connections=connections,
+            health = loadgen.load(base=base, paths=["/api/v1/health/"], headers={}, connections=connections,
                                     seconds=seconds)  # fmt: skip
-            recs = benchmark.load(base=base, paths=recommendation_paths, headers=headers, connections=connections,
+            recs = loadgen.load(base=base, paths=recommendation_paths, headers=headers, connections=connections,
                                   seconds=seconds)  # fmt: skip
             ingestion = self._ingest(base, headers, popular, events)
             self._report(health, recs, ingestion, connections, f"{workers} {worker_class} workers")
@@ -96,7 +96,7 @@ class Command(BaseCommand):
     def _warm_up(self, base, paths, headers, connections):
         # Every worker loads the model artifact once and computes each user's first answer (~20 ms
         # with the hybrid model); the measured run is the steady state of repeated requests.
-        benchmark.load(base=base, paths=paths, headers=headers, connections=connections, seconds=5)
+        loadgen.load(base=base, paths=paths, headers=headers, connections=connections, seconds=5)
 
     def _ingest(self, base, headers, popular, total) -> dict:
         rng = random.Random(7)
@@ -114,7 +114,7 @@ class Command(BaseCommand):
             batches.append(batch)
         accepted, started = 0, time.perf_counter()
         for batch in batches:
-            status, body = benchmark.post_json(f"{base}/api/v1/events/", batch, headers)
+            status, body = loadgen.post_json(f"{base}/api/v1/events/", batch, headers)
             if status != 200:
                 raise CommandError(f"ingestion answered {status}: {body}")
             accepted += body["accepted"]
