@@ -39,6 +39,12 @@ def as_csr(X, n_items: int | None = None) -> sp.csr_matrix:
     return X
 
 
+def row_scale(scores: np.ndarray) -> np.ndarray:
+    """(n, 1) float32: largest |score| of each row (1 for all-zero rows), so blended models compare like with like."""
+    scale = np.max(np.abs(scores), axis=1, keepdims=True) if scores.shape[1] else np.ones((len(scores), 1))
+    return np.where(scale > 0, scale, 1).astype(np.float32)
+
+
 def positive_part(X: sp.csr_matrix) -> sp.csr_matrix:
     """X with negative and zero entries dropped (same shape, float32)."""
     P = X.copy()
@@ -204,10 +210,16 @@ class Recommender:
         """k items most similar to `item` (itself excluded): (int64 (k,), float32 (k,))."""
         if not 0 <= item < self.n_items:
             raise IndexError(f"item {item} out of range 0..{self.n_items - 1}")
-        row = self._similar_row(int(item)).astype(np.float32).reshape(1, -1)
+        row = self.similar_row(item).astype(np.float32).reshape(1, -1)
         row[0, item] = -np.inf
         items, values = top_k(row, k, self.prior)
         return items[0], values[0]
+
+    def similar_row(self, item: int) -> np.ndarray:
+        """(n_items,) similarity of every item to `item` (itself included)."""
+        if not 0 <= item < self.n_items:
+            raise IndexError(f"item {item} out of range 0..{self.n_items - 1}")
+        return self._similar_row(int(item))
 
     def _similar_row(self, item: int) -> np.ndarray:
         """(n_items,) similarity of every item to `item`; default: score of a one-item history."""

@@ -11,11 +11,12 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from recommendations.engine.base import Reason, Recommender, as_csr, mask_seen, top_k
+from recommendations.engine.base import Reason, Recommender, as_csr, mask_seen, row_scale, top_k
 from recommendations.engine.content import Content
 from recommendations.engine.ease import EASE
 from recommendations.engine.knn import ItemKNN, item_similarity
 from recommendations.engine.popularity import Popularity
+from recommendations.engine.tuning import DEFAULTS, tune
 from recommendations.engine.userknn import UserKNN
 
 COMPONENTS = ("ease", "itemknn", "userknn", "content", "popularity")
@@ -37,18 +38,10 @@ def build_component(name: str, params: dict) -> Recommender:
     return Content() if name == "content" else Popularity()
 
 
-def row_scale(scores: np.ndarray) -> np.ndarray:
-    """(n, 1) float32: largest |score| of each row (1 for all-zero rows)."""
-    scale = np.max(np.abs(scores), axis=1, keepdims=True) if scores.shape[1] else np.ones((len(scores), 1))
-    return np.where(scale > 0, scale, 1).astype(np.float32)
-
-
 class Hybrid(Recommender):
     name = "hybrid"
 
     def __init__(self, weights: dict | None = None, **params):
-        from recommendations.engine.tuning import DEFAULTS
-
         unknown = set(params) - set(DEFAULTS)
         if unknown:
             raise TypeError(f"unknown hybrid parameter(s): {', '.join(sorted(unknown))}")
@@ -63,8 +56,6 @@ class Hybrid(Recommender):
         """`similarity`: a precomputed item-kNN matrix (merged blocks), computed with k >= the
         tuned itemknn_k and shrinkage = params["shrinkage"]; it is truncated to the tuned k."""
         if self.params["weights"] is None:
-            from recommendations.engine.tuning import tune
-
             self.params.update(tune(X, item_texts, self.params))
         weights = dict(self.weights)
         if item_texts is None:
@@ -90,7 +81,7 @@ class Hybrid(Recommender):
         """name -> (raw scores (n, n_items) float32, row scale (n, 1) float32)."""
         out = {}
         for name, model in self.models.items():
-            raw = model._scores(H)
+            raw = model.scores(H)
             out[name] = (raw, row_scale(raw))
         return out
 
@@ -158,10 +149,10 @@ class Hybrid(Recommender):
         for name in ("itemknn", "ease", "content"):
             model = self.models.get(name)
             if model is not None:
-                row = model._similar_row(item)
+                row = model.similar_row(item)
                 if np.any(row > 0):
                     return row
-        return self.models["popularity"]._similar_row(item) if "popularity" in self.models else np.zeros(self.n_items)
+        return self.models["popularity"].similar_row(item) if "popularity" in self.models else np.zeros(self.n_items)
 
     def _state(self) -> dict:
         return {name: model.full_state() for name, model in self.models.items()}

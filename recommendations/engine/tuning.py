@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import scipy.sparse as sp
 
-from recommendations.engine.base import mask_seen, popularity_prior, top_k
+from recommendations.engine.base import mask_seen, popularity_prior, row_scale, top_k
 from recommendations.engine.content import Content
 from recommendations.engine.ease import EASE, active_items, ease_weights, gram, side_gram
 from recommendations.engine.evaluation import holdout_mask, ndcg, split
@@ -67,8 +67,6 @@ class Validation:
 
     def prepare(self, raw: np.ndarray) -> np.ndarray:
         """Row-normalised scores with seen items at -inf."""
-        from recommendations.engine.hybrid import row_scale
-
         scores = raw / row_scale(raw)
         mask_seen(scores, self.H, None)
         return scores
@@ -109,7 +107,7 @@ def search_ease(val: Validation, item_texts, params: dict) -> tuple[dict, np.nda
 
     def evaluate_with(extra: np.ndarray | None, l2: float):
         model.B = ease_weights(G if extra is None else G + extra, l2)
-        scores = val.prepare(model._scores(val.H))
+        scores = val.prepare(model.scores(val.H))
         return val.score(scores), scores
 
     i, (quality, scores) = hill_climb(lambda f: evaluate_with(None, f * unit), L2_FACTORS, 2)
@@ -189,7 +187,7 @@ def tune(X: sp.csr_matrix, item_texts: list[str] | None, params: dict) -> dict:
     for name, model in (("popularity", Popularity()), ("content", Content())):
         if name == "content" and item_texts is None:
             continue
-        scores = val.prepare(model.fit(val.train, item_texts=item_texts)._scores(val.H))
+        scores = val.prepare(model.fit(val.train, item_texts=item_texts).scores(val.H))
         candidates[name], quality[name] = scores, val.score(scores)
     weights, quality["blend"] = blend(val, candidates, quality)
     chosen["weights"] = {name: w for name, w in weights.items() if w > 0}
@@ -198,4 +196,4 @@ def tune(X: sp.csr_matrix, item_texts: list[str] | None, params: dict) -> dict:
 
 
 def _scores(val: Validation):
-    return lambda model: model._scores(val.H)
+    return lambda model: model.scores(val.H)
