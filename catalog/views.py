@@ -15,8 +15,8 @@ from django.views.decorators.http import require_POST
 
 from catalog import selectors
 from catalog.forms import BrowseForm, FeedbackForm, RatingForm
-from catalog.models import Interaction, Item
-from catalog.services import interaction_record, interactions_undo, rating_delete, rating_upsert
+from catalog.models import Item
+from catalog.services import interactions_undo, opinion_set, rating_delete, rating_upsert
 from catalog.templatetags.catalog_ui import stars
 from recommendations.serving import similar_items_for
 from recommendations.views import render_feed
@@ -119,8 +119,5 @@ def item_feedback(request, pk):
         interactions_undo(user=request.user, item=item, kinds=[kind])
         return _back(request, item, _UNDONE[kind].format(item.title))
     # Opposite opinions cancel: liking something once disliked takes the dislike back, and vice versa.
-    opposite = ["dislike", "not_interested"] if kind == "like" else ["like"]
-    interactions_undo(user=request.user, item=item, kinds=opposite)
-    if not Interaction.objects.filter(user=request.user, item=item, kind=kind).exists():
-        interaction_record(user=request.user, item=item, kind=kind)
+    opinion_set(user=request.user, item=item, kind=kind)
     return _back(request, item, _DONE[kind].format(item.title))

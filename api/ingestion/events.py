@@ -2,14 +2,16 @@
 
 Serializer-per-row validation and per-row saves would cap a batch at a few
 hundred events a second; this path keeps 10,000 events well under a second.
-Every bad row is reported with its index and every good row is kept.
+Every bad row is reported with its index and every good row is kept. The
+writes themselves are catalog.services' bulk forms, which keep the items'
+rating counters true in the same transaction.
 """
 
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from django.db import IntegrityError, connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -17,9 +19,8 @@ from api.ingestion.users import client_users_ensure
 from api.models import ApiClient
 from api.selectors import MAX_PK, items_visible, text_problem
 from api.serializers import EVENT_KINDS
-from catalog.bulk import insert_rows
-from catalog.models import RATING_VALUES, Interaction, Item, Rating
-from catalog.services import item_stats_refresh
+from catalog.models import RATING_VALUES, Item
+from catalog.services import interactions_record_bulk, ratings_upsert_bulk
 
 KINDS = frozenset(EVENT_KINDS)
 RATINGS = frozenset(RATING_VALUES)
@@ -62,16 +63,33 @@ def events_ingest(*, client: ApiClient, rows: list) -> EventReport:
     users = client_users_ensure(client=client, external_ids={row.user for row in valid})
     for row in valid:
         row.user_id = users[row.user]
-    ratings = [row for row in valid if row.kind == "rating"]
-    events = [row for row in valid if row.kind != "rating"]
+    ratings = [(r.user_id, r.item_id, r.value, r.at) for r in valid if r.kind == "rating"]
+    events = [(r.user_id, r.item_id, r.kind, r.value, r.at, r.key) for r in valid if r.kind != "rating"]
     with transaction.atomic():
-        _ratings_upsert(ratings)
-        report.duplicates = _interactions_insert(events)
-    if ratings:
-        item_stats_refresh(item_ids={row.item_id for row in ratings})
-    report.accepted = len(valid)
+        rated = ratings_upsert_bulk(rows=ratings)
+        recorded = interactions_record_bulk(rows=events)
+    report.duplicates = recorded.duplicates
+    report.accepted = len(valid) - _reject_vanished(valid, rated, recorded, report)
     report.errors.sort(key=lambda e: e["index"])
     return report
+
+
+def _reject_vanished(rows: list[EventRow], rated, recorded, report: EventReport) -> int:
+    """Report the rows whose user or item was deleted while the batch was being written; returns how many."""
+    users = rated.missing_users | recorded.missing_users
+    items = rated.missing_items | recorded.missing_items
+    if not users and not items:
+        return 0
+    rejected = 0
+    for row in rows:
+        if row.user_id in users:
+            report.reject(row.index, {"user": [f"Unknown user {row.user!r}: deleted while this batch was written."]})
+        elif row.item_id in items:
+            report.reject(row.index, {"item": [f"Unknown item {row.item!r}: deleted while this batch was written."]})
+        else:
+            continue
+        rejected += 1
+    return rejected
 
 
 def event_validate(index: int, raw, *, now: datetime) -> tuple[EventRow | None, dict]:
@@ -156,72 +174,3 @@ def _resolve_items(client: ApiClient, rows: list[EventRow], report: EventReport)
         row.item_id = item_id
         kept.append(row)
     return kept
-
-
-def _ratings_upsert(rows: list[EventRow]) -> None:
-    # One rating per user and item: within a batch the last row wins, as it would one request at a time.
-    latest = {(row.user_id, row.item_id): row for row in rows}
-    Rating.objects.bulk_create(
-        [
-            Rating(user_id=row.user_id, item_id=row.item_id, value=row.value, created_at=row.at, updated_at=row.at)
-            for row in latest.values()
-        ],
-        update_conflicts=True,
-        unique_fields=["user", "item"],
-        update_fields=["value", "updated_at"],
-        batch_size=1000,
-    )
-
-
-def _interactions_insert(rows: list[EventRow]) -> int:
-    """Append the events whose idempotency key is new; returns how many were duplicates."""
-    for _attempt in range(3):
-        fresh = _without_seen_keys(rows)
-        try:
-            with transaction.atomic():
-                insert_rows(
-                    Interaction,
-                    ["user_id", "item_id", "kind", "value", "created_at", "idempotency_key"],
-                    [(r.user_id, r.item_id, r.kind, r.value, r.at, r.key) for r in fresh],
-                )
-            return len(rows) - len(fresh)
-        except IntegrityError:
-            # A concurrent retry stored some of these keys between our check and the insert: check again.
-            continue
-    raise IntegrityError("idempotency keys kept conflicting with concurrent requests")
-
-
-def _without_seen_keys(rows: list[EventRow]) -> list[EventRow]:
-    keyed = [row for row in rows if row.key]
-    if not keyed:
-        return rows
-    stored = _stored_keys({(row.user_id, row.key) for row in keyed})
-    fresh = []
-    for row in rows:
-        if row.key:
-            if (row.user_id, row.key) in stored:
-                continue
-            stored.add((row.user_id, row.key))
-        fresh.append(row)
-    return fresh
-
-
-def _stored_keys(pairs: set[tuple[int, str]], chunk: int = 4000) -> set[tuple[int, str]]:
-    """Which (user, key) pairs are stored already: row-value lookups on the unique (user, key) index.
-
-    `user IN (...) AND key IN (...)` would match every key of every user in the batch and,
-    for users with long histories, scan them all.
-    """
-    table = connection.ops.quote_name(Interaction._meta.db_table)
-    pairs, found = list(pairs), set()
-    with connection.cursor() as cursor:
-        for start in range(0, len(pairs), chunk):
-            part = pairs[start : start + chunk]
-            values = ", ".join(["(%s, %s)"] * len(part))
-            cursor.execute(
-                f"SELECT user_id, idempotency_key FROM {table} WHERE idempotency_key IS NOT NULL "  # noqa: S608
-                f"AND (user_id, idempotency_key) IN (VALUES {values})",
-                [value for pair in part for value in pair],
-            )
-            found.update(cursor.fetchall())
-    return found

@@ -23,7 +23,7 @@ from api.throttling import WebsiteUserRateThrottle
 from api.views.base import reject_empty_params, with_item_relations
 from api.views.recommending import recommendation_params, recommendations_response
 from catalog.models import Rating
-from catalog.services import interaction_record, item_stats_refresh, rating_delete, rating_upsert
+from catalog.services import interaction_record, rating_delete, rating_upsert
 
 
 class MeView(generics.GenericAPIView):
@@ -69,7 +69,6 @@ class MyRatingsView(mixins.ListModelMixin, MeView):
         data.is_valid(raise_exception=True)
         item = item_visible_get(client=None, pk=data.validated_data["item"])
         rating = rating_upsert(user=request.user, item=item, value=data.validated_data["value"])
-        item_stats_refresh(item_ids=[item.pk])
         with_item_relations([item])
         return Response(self.get_serializer(rating).data)
 
@@ -83,7 +82,6 @@ class MyRatingDetailView(MeView):
                 {"error": {"code": "not_found", "message": "You have not rated this item.", "details": None}},
                 status=status.HTTP_404_NOT_FOUND,
             )
-        item_stats_refresh(item_ids=[item.pk])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

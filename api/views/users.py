@@ -12,7 +12,7 @@ from api.serializers import RecommendationListSerializer, RecommendationQuerySer
 from api.views.base import ClientView, reject_empty_params
 from api.views.recommending import recommendation_params, recommendations_response
 from catalog.models import Interaction, Rating
-from catalog.services import item_stats_refresh
+from catalog.services import person_forget
 
 
 class ClientUserSerializer(serializers.ModelSerializer):
@@ -59,10 +59,7 @@ class UserDetailView(ClientView):
     )  # fmt: skip
     def delete(self, request, user):
         person = client_user_get(client=self.client, external_id=user)
-        rated = list(Rating.objects.filter(user=person).values_list("item_id", flat=True))
-        person.delete()  # cascades to ratings, interactions and the client mapping
-        if rated:
-            item_stats_refresh(item_ids=rated)
+        person_forget(user=person)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

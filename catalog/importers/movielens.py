@@ -2,7 +2,8 @@
 
 Bulk and idempotent: existing rows are loaded once per batch and compared, so
 a second run writes nothing; each ratings batch is its own transaction, so a
-failure keeps every batch before it. Bad rows are reported and skipped.
+failure keeps every batch before it, with its items' rating counters true.
+Bad rows are reported and skipped.
 """
 
 import re
@@ -15,11 +16,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
-from catalog.bulk import insert_rows
 from catalog.importers.reader import ImportReport, read_rows
 from catalog.importers.records import ItemRecord, upsert_item_tags, upsert_items
-from catalog.models import RATING_VALUES, Rating
-from catalog.services import item_stats_refresh
+from catalog.models import RATING_VALUES
+from catalog.services import ratings_upsert_bulk
 
 FORMATS = ("mlcsv", "ml100k")
 ML100K_GENRES = [
@@ -105,7 +105,6 @@ def import_movielens(
     started = time.perf_counter()
     _import_ratings(ratings_file, fmt, total, item_ids, users, report, batch_size, say)
     report.seconds["ratings"] = time.perf_counter() - started
-    item_stats_refresh()
     return report
 
 
@@ -259,24 +258,8 @@ def _write_ratings(batch, users, report) -> int:
         return 0
     with transaction.atomic():
         user_ids = users.resolve({row[0] for row in batch}, report)
-        latest = {(user_ids[u], item): (value, when) for u, item, value, when in batch}
-        existing = {
-            (u, i): v
-            for u, i, v in Rating.objects.filter(user_id__in={u for u, _ in latest}).values_list(
-                "user_id", "item_id", "value"
-            )
-        }
-        new_rows, changed = [], []
-        for (user_id, item_id), (value, when) in latest.items():
-            old = existing.get((user_id, item_id))
-            if old is None:
-                new_rows.append((user_id, item_id, value, when, when))
-            elif old != value:
-                changed.append((user_id, item_id, value, when))
-        insert_rows(Rating, ["user_id", "item_id", "value", "created_at", "updated_at"], new_rows)
-        for user_id, item_id, value, when in changed:
-            Rating.objects.filter(user_id=user_id, item_id=item_id).update(value=value, updated_at=when)
-    report.count("created", "ratings", len(new_rows))
-    report.count("updated", "ratings", len(changed))
-    report.count("unchanged", "ratings", len(latest) - len(new_rows) - len(changed))
+        written = ratings_upsert_bulk(rows=((user_ids[u], item, value, when) for u, item, value, when in batch))
+    report.count("created", "ratings", written.created)
+    report.count("updated", "ratings", written.updated)
+    report.count("unchanged", "ratings", written.unchanged)
     return len(batch)
