@@ -10,25 +10,27 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
-import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import envbool, envchoice, envfloat, envint, envlist, envstr
+from config.env import Env
+
+env = Env()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(envstr("VAR_DIR", str(BASE_DIR / "var"))).resolve()
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+# Files the embedded configuration keeps (SQLite, Celery's folders, media). Importing settings
+# creates nothing: each folder is made at start-up by what needs it (core/apps.py, config/celery.py).
+VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var"))).resolve()
 
-DEBUG = envbool("DEBUG", True)
+DEBUG = env.bool("DEBUG", default=True)
 
-SECRET_KEY = envstr("SECRET_KEY")
+SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
+        raise ImproperlyConfigured("SECRET_KEY: must be set when DEBUG is off")
     SECRET_KEY = "django-insecure-local-development-key-do-not-use-in-production"
 
-ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
-CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -52,7 +54,7 @@ INSTALLED_APPS = [
     "api",
 ]
 # The bench_* commands (benchmarks/) exist only when asked for: `make bench` sets this.
-if envbool("ENCORE_BENCHMARKS", False):
+if env.bool("ENCORE_BENCHMARKS", default=False):
     INSTALLED_APPS.append("benchmarks")
 
 MIDDLEWARE = [
@@ -87,18 +89,7 @@ TEMPLATES = [
 ]
 
 # --- Database -----------------------------------------------------------------
-_env = environ.Env()
-_db_scheme = envstr("DATABASE_URL", "sqlite://").split("://", 1)[0]
-if _db_scheme not in environ.Env.DB_SCHEMES:
-    raise ImproperlyConfigured(
-        f"DATABASE_URL is not a valid database URL: unknown scheme {_db_scheme!r} (use postgres:// or sqlite:///)"
-    )
-try:
-    DATABASES = {
-        "default": _env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'encore.sqlite3'}"),
-    }
-except Exception as exc:  # django-environ raises several types for a malformed URL
-    raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {exc}") from exc
+DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'encore.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web server, the worker and beat share one file: WAL lets readers run
     # beside a writer, and IMMEDIATE transactions wait instead of failing.
@@ -118,15 +109,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 # Persistent connections on every backend: reopening SQLite and rerunning its
 # PRAGMAs on each request costs as much as a small query. A connection the
 # server closed (a restart) is noticed and replaced before a request uses it.
-DATABASES["default"]["CONN_MAX_AGE"] = envint("CONN_MAX_AGE", 60, minimum=0)
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60, minimum=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------
-try:
-    CACHES = {"default": _env.cache_url("CACHE_URL", default="locmemcache://encore")}
-except Exception as exc:
-    raise ImproperlyConfigured(f"CACHE_URL is not a valid cache URL: {exc}") from exc
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://encore")}
 
 # --- Authentication -------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
@@ -144,21 +132,21 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
 # Lock an account (per username and address) after repeated failed logins.
-AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5, minimum=1)
-AXES_COOLOFF_TIME = timedelta(minutes=envint("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "axes/lockout.html"
 
 # --- Email ----------------------------------------------------------------------
-EMAIL_BACKEND = envstr("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
-EMAIL_HOST = envstr("EMAIL_HOST", "localhost")
-EMAIL_PORT = envint("EMAIL_PORT", 25, minimum=1)
-EMAIL_HOST_USER = envstr("EMAIL_HOST_USER")
-EMAIL_HOST_PASSWORD = envstr("EMAIL_HOST_PASSWORD")
-EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
-DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Encore <noreply@localhost>")
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25, minimum=1)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Encore <noreply@localhost>")
 
 # --- Internationalisation ---------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -171,38 +159,36 @@ STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
-MEDIA_ROOT = Path(envstr("MEDIA_ROOT", str(VAR_DIR / "media")))
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 STORAGES = {
-    "default": {"BACKEND": envstr("DEFAULT_FILE_STORAGE", "django.core.files.storage.FileSystemStorage")},
+    "default": {"BACKEND": env.str("DEFAULT_FILE_STORAGE", default="django.core.files.storage.FileSystemStorage")},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if envbool("STATIC_MANIFEST", not DEBUG)
+        if env.bool("STATIC_MANIFEST", default=not DEBUG)
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
 
 # --- Security (production) ------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = envbool("SESSION_COOKIE_SECURE", not DEBUG)
-CSRF_COOKIE_SECURE = envbool("CSRF_COOKIE_SECURE", not DEBUG)
-SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", not DEBUG)
-SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
-SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", not DEBUG)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if envbool("BEHIND_TLS_PROXY", False):
+if env.bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- Celery -----------------------------------------------------------------------------
 CELERY_DIR = VAR_DIR / "celery"
-CELERY_BROKER_URL = envstr("CELERY_BROKER_URL", "filesystem://")
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    # kombu's filesystem transport: one folder of messages shared by every
-    # process of this checkout; created here so any process can start first.
-    for _sub in ("queue", "processed", "results", "control"):
-        (CELERY_DIR / _sub).mkdir(parents=True, exist_ok=True)
+    # kombu's filesystem transport: one folder of messages shared by every process of
+    # this checkout; config/celery.py creates them when the app is configured.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_DIR / "queue"),
         "data_folder_out": str(CELERY_DIR / "queue"),
@@ -217,58 +203,62 @@ elif CELERY_BROKER_URL.startswith(("amqp://", "pyamqp://", "memory://")):
     _default_backend = "cache+memory://" if CELERY_BROKER_URL.startswith("memory://") else "rpc://"
 else:
     raise ImproperlyConfigured(
-        f"CELERY_BROKER_URL must start with filesystem://, redis://, rediss:// or amqp://, got {CELERY_BROKER_URL!r}"
+        # Only the scheme is shown: the rest of the URL may hold a password.
+        f"CELERY_BROKER_URL: must start with filesystem://, redis://, rediss:// or amqp://, "
+        f"got {CELERY_BROKER_URL.split('://', 1)[0]!r}://…"
     )
-CELERY_RESULT_BACKEND = envstr("CELERY_RESULT_BACKEND", _default_backend)
+CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=_default_backend)
 CELERY_RESULT_EXPIRES = timedelta(days=1)
-CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_SOFT_TIME_LIMIT = envint("CELERY_TASK_SOFT_TIME_LIMIT", 30 * 60, minimum=1)
-CELERY_TASK_TIME_LIMIT = envint("CELERY_TASK_TIME_LIMIT", 35 * 60, minimum=1)
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=30 * 60, minimum=1)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=35 * 60, minimum=1)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
 # --- Recommendations ----------------------------------------------------------------------
-ENCORE_MODEL_ALGORITHM = envchoice(
+ENCORE_MODEL_ALGORITHM = env.str(
     "ENCORE_MODEL_ALGORITHM",
-    "hybrid",
-    ("hybrid", "itemknn", "userknn", "ease", "content", "popularity", "trending"),
+    default="hybrid",
+    choices=("hybrid", "itemknn", "userknn", "ease", "content", "popularity", "trending"),
 )
-ENCORE_RETRAIN_MINUTES = envint("ENCORE_RETRAIN_MINUTES", 60, minimum=1)
-ENCORE_QUALITY_TOLERANCE = envfloat("ENCORE_QUALITY_TOLERANCE", 0.05)
-ENCORE_KEEP_VERSIONS = envint("ENCORE_KEEP_VERSIONS", 5, minimum=1)
-ENCORE_TRENDING_HALF_LIFE_DAYS = envfloat("ENCORE_TRENDING_HALF_LIFE_DAYS", 7.0)
-ENCORE_TRENDING_REFRESH_MINUTES = envint("ENCORE_TRENDING_REFRESH_MINUTES", 15, minimum=1)
+ENCORE_RETRAIN_MINUTES = env.int("ENCORE_RETRAIN_MINUTES", default=60, minimum=1)
+ENCORE_QUALITY_TOLERANCE = env.float("ENCORE_QUALITY_TOLERANCE", default=0.05, minimum=0.0, maximum=1.0)
+ENCORE_KEEP_VERSIONS = env.int("ENCORE_KEEP_VERSIONS", default=5, minimum=1)
+ENCORE_TRENDING_HALF_LIFE_DAYS = env.float("ENCORE_TRENDING_HALF_LIFE_DAYS", default=7.0, minimum=0.01)
+ENCORE_TRENDING_REFRESH_MINUTES = env.int("ENCORE_TRENDING_REFRESH_MINUTES", default=15, minimum=1)
 # A training run refreshes its heartbeat this often; one silent for STALE seconds (a killed
 # worker) is marked failed, which frees the single-flight slot for the next run.
-ENCORE_TRAINING_HEARTBEAT_SECONDS = envint("ENCORE_TRAINING_HEARTBEAT_SECONDS", 10, minimum=1)
-ENCORE_TRAINING_STALE_SECONDS = envint("ENCORE_TRAINING_STALE_SECONDS", 120, minimum=2)
+ENCORE_TRAINING_HEARTBEAT_SECONDS = env.int("ENCORE_TRAINING_HEARTBEAT_SECONDS", default=10, minimum=1)
+ENCORE_TRAINING_STALE_SECONDS = env.int("ENCORE_TRAINING_STALE_SECONDS", default=120, minimum=2)
 # Item-block sharding of the similarity work over Celery workers: blocks per matrix, and the
 # data size from which it pays off (smaller catalogs train in one task).
-ENCORE_TRAINING_BLOCKS = envint("ENCORE_TRAINING_BLOCKS", 8, minimum=1)
-ENCORE_SHARD_MIN_INTERACTIONS = envint("ENCORE_SHARD_MIN_INTERACTIONS", 1_000_000, minimum=0)
+ENCORE_TRAINING_BLOCKS = env.int("ENCORE_TRAINING_BLOCKS", default=8, minimum=1)
+ENCORE_SHARD_MIN_INTERACTIONS = env.int("ENCORE_SHARD_MIN_INTERACTIONS", default=1_000_000, minimum=0)
 # Users sampled for the holdout metrics of a version (all of them below this).
-ENCORE_EVAL_USERS = envint("ENCORE_EVAL_USERS", 5000, minimum=10)
+ENCORE_EVAL_USERS = env.int("ENCORE_EVAL_USERS", default=5000, minimum=10)
 # Above this many interactions the holdout model is fitted on a fixed random subset of users.
-ENCORE_EVAL_MAX_INTERACTIONS = envint("ENCORE_EVAL_MAX_INTERACTIONS", 2_000_000, minimum=1000)
+ENCORE_EVAL_MAX_INTERACTIONS = env.int("ENCORE_EVAL_MAX_INTERACTIONS", default=2_000_000, minimum=1000)
 # The catalog `bootstrap` (and so `make run`) loads into an empty database: a MovieLens folder.
-ENCORE_DEMO_DATA = Path(envstr("ENCORE_DEMO_DATA", str(BASE_DIR / "data" / "ml-latest-small")))
+ENCORE_DEMO_DATA = Path(env.str("ENCORE_DEMO_DATA", default=str(BASE_DIR / "data" / "ml-latest-small")))
 # Password of the demo accounts created by the MovieLens import (demo1 ... demo610).
-ENCORE_DEMO_PASSWORD = envstr("ENCORE_DEMO_PASSWORD", "encore-demo")
+ENCORE_DEMO_PASSWORD = env.str("ENCORE_DEMO_PASSWORD", default="encore-demo")
 # The staff account `manage.py bootstrap` creates; the password is generated and printed once when unset.
-ENCORE_ADMIN_USERNAME = envstr("ENCORE_ADMIN_USERNAME", "admin")
-ENCORE_ADMIN_PASSWORD = envstr("ENCORE_ADMIN_PASSWORD")
+ENCORE_ADMIN_USERNAME = env.str("ENCORE_ADMIN_USERNAME", default="admin")
+ENCORE_ADMIN_PASSWORD = env.str("ENCORE_ADMIN_PASSWORD", default="")
+# Where `manage.py run` serves the site (its --bind).
+ENCORE_BIND = env.str("ENCORE_BIND", default="127.0.0.1:8000")
 
 
 # --- REST framework -------------------------------------------------------------------------
 def _throttle_rate(name: str, default: str) -> str:
-    value = envstr(name, default)
+    value = env.str(name, default=default)
     if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", value):
-        raise ImproperlyConfigured(f"{name} must look like 600/min (a count per s, min, hour or day), got {value!r}")
+        raise ImproperlyConfigured(f"{name}: must look like 600/min (a count per s, min, hour or day), got {value!r}")
     return value
 
 
@@ -293,7 +283,7 @@ REST_FRAMEWORK = {
     "DEFAULT_METADATA_CLASS": "api.metadata.MinimalMetadata",
 }
 # Seconds each web process may reuse a looked-up API key; revocation reaches other processes within it.
-API_KEY_CACHE_SECONDS = envint("API_KEY_CACHE_SECONDS", 2, minimum=0)
+API_KEY_CACHE_SECONDS = env.int("API_KEY_CACHE_SECONDS", default=2, minimum=0)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Encore API",
     "DESCRIPTION": (
@@ -320,11 +310,12 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Logging ----------------------------------------------------------------------------------
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO", choices=_LOG_LEVELS)},
     "loggers": {"axes": {"level": "WARNING"}},
 }

@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
@@ -24,7 +25,7 @@ class Command(BaseCommand):
     help = "Bootstrap the database, then serve the site with a Celery worker and beat beside it."
 
     def add_arguments(self, parser):
-        parser.add_argument("--bind", default=os.environ.get("ENCORE_BIND", "127.0.0.1:8000"))
+        parser.add_argument("--bind", default=settings.ENCORE_BIND)
         parser.add_argument("--web-workers", type=int, default=2)
 
     def handle(self, *args, bind: str, web_workers: int, **options):
