@@ -5,6 +5,10 @@ from django.urls import include, path
 admin.site.site_header = "Encore administration"
 admin.site.site_title = "Encore admin"
 
+# Errors no view handled: JSON under /api/, the website's pages elsewhere.
+handler400 = "api.exceptions.bad_request"
+handler500 = "api.exceptions.server_error"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
