@@ -1,7 +1,48 @@
+import os
+
 import pytest
+from django.db import connection
 
 from recommendations.serving import active_model
 from tests.catalog_builders import tiny_catalog  # noqa: F401 - fixture
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+
+
+def _browser_missing() -> str | None:
+    if os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER):
+        return None
+    return f"{CHROMIUM} and {CHROMEDRIVER} are needed (apt-get install chromium chromium-driver)"
+
+
+def _postgresql_missing() -> str | None:
+    return None if connection.vendor == "postgresql" else "exercises PostgreSQL itself"
+
+
+# Kinds of tests that need something this machine may lack (marked @pytest.mark.<kind>). Where
+# ENCORE_TESTS_REQUIRE names a kind (CI does), a test of that kind that cannot run fails instead of
+# skipping, so a missing browser or a half that silently ran on SQLite cannot pass as a full run.
+_MISSING = {"browser": _browser_missing, "postgresql": _postgresql_missing}
+
+
+def required_kinds() -> set[str]:
+    kinds = {kind.strip() for kind in os.environ.get("ENCORE_TESTS_REQUIRE", "").split(",") if kind.strip()}
+    unknown = kinds - set(_MISSING)
+    if unknown:
+        raise pytest.UsageError(f"ENCORE_TESTS_REQUIRE: unknown kind(s) {', '.join(sorted(unknown))}")
+    return kinds
+
+
+def pytest_runtest_setup(item):
+    for kind, missing in _MISSING.items():
+        if item.get_closest_marker(kind) is None:
+            continue
+        reason = missing()
+        if reason and kind in required_kinds():
+            pytest.fail(f"{reason}; ENCORE_TESTS_REQUIRE says {kind} tests must run here", pytrace=False)
+        if reason:
+            pytest.skip(reason)
 
 
 @pytest.fixture(autouse=True)

@@ -5,7 +5,6 @@ itself, rating and disliking in place, export, deletion.
 """
 
 import json
-import os
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -14,14 +13,13 @@ from catalog.models import Interaction, Rating
 from recommendations.training import train_model_version
 from tests.catalog_builders import build_tiny_catalog
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
+from tests.conftest import CHROMEDRIVER, CHROMIUM
+
 PASSWORD = "plum-Orchard-Lantern-83"
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),  # the live server thread must see the test's data
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is not installed (apt-get install chromium)"),
 ]
 
 
