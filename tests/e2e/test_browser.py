@@ -12,7 +12,6 @@ from django.contrib.auth import get_user_model
 from catalog.models import Interaction, Rating
 from recommendations.training import train_model_version
 from tests.catalog_builders import build_tiny_catalog
-
 from tests.conftest import CHROMEDRIVER, CHROMIUM
 
 PASSWORD = "plum-Orchard-Lantern-83"
