@@ -5,14 +5,14 @@ dislike or "not interested" never comes back) and what an earlier row
 already shows, so scrolling down always brings something new.
 """
 
-import hashlib
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
 from django.db.models import Count, Max, Q, Sum, prefetch_related_objects
 
 from catalog.models import Genre, Interaction, Item, Rating
-from recommendations.serving import active_model, feed_for_user, popular_items, similar_items_for
+from recommendations.feed_cache import Person, feed_cached
+from recommendations.serving import feed_for_user, popular_items, similar_items_for
 from recommendations.trending import trending_items
 
 PER_ROW = 12
@@ -22,7 +22,7 @@ GENRE_ROWS = 2
 POSITIVE_RATING = 4.0
 POSITIVE_KINDS = (Interaction.Kind.LIKE, Interaction.Kind.FAVORITE, Interaction.Kind.PURCHASE)
 TOP_GENRES_CACHE_SECONDS = 600
-FEED_CACHE_SECONDS = 120
+SHARED_CACHE_SECONDS = 120  # how long the rows everyone shares follow other people's activity
 SHARED_CANDIDATES = 200  # candidates kept for the rows everyone shares (trending, new, genres)
 SPARE = 4  # extra candidates read for a shared row, in case some were hidden since the list was made
 
@@ -109,39 +109,26 @@ class _Rows:
 
 
 def home_feed(*, user, per_row: int = PER_ROW) -> list[FeedRow]:
-    """The rows of the home page, from a validated cache when nothing that shapes them changed.
+    """The rows of the home page, from the feed cache while provably current (see recommendations.feed_cache).
 
     Scoring and explaining a long history costs far more than the rest of the
-    page, so the rows are cached as item ids and reasons under a key made of
-    the active model version and a fingerprint of the member's history: any
-    rating, removal or event changes the key, so the next page reflects it.
-    Items are re-read on every request, so a hidden item disappears at once.
-    Other people's activity (trending, popularity) reaches the rows within
-    FEED_CACHE_SECONDS.
+    page, so the rows are cached as item ids and reasons, under the same rules
+    as the API's recommendations: a rating, an event, a hidden or edited item or
+    a newly activated model makes the next page a new one. Items are re-read on
+    every request, so their cards show them as they are now.
     """
-    key = _cache_key(user, per_row)
-    frozen = cache.get(key)
-    if frozen is not None:
-        rows = _thaw(frozen)
-    else:
-        rows = _build(user, per_row)
-        cache.set(
-            key, [(r.key, r.title, r.note, [(c.item.pk, c.reason) for c in r.cards]) for r in rows], FEED_CACHE_SECONDS
-        )
+    built: list[FeedRow] = []
+
+    def build(*, user_id: int | None, version: int | None):
+        built.extend(_build(user, per_row))
+        frozen = [(r.key, r.title, r.note, [(c.item.pk, c.reason) for c in r.cards]) for r in built]
+        return frozen, [c.item.pk for r in built for c in r.cards]
+
+    person = Person(user_id=user.pk if user.is_authenticated else None)
+    frozen = feed_cached(person=person, scope="home", params={"per_row": per_row}, build=build)
+    rows = built or _thaw(frozen)
     prefetch_related_objects([card.item for row in rows for card in row.cards], "genres")
     return rows
-
-
-def _cache_key(user, per_row: int) -> str:
-    loaded = active_model.get()
-    version = loaded.version_id if loaded else 0
-    if not user.is_authenticated:
-        return f"feed:v{version}:anonymous:{per_row}"
-    ratings = Rating.objects.filter(user=user).aggregate(n=Count("pk"), total=Sum("value"), latest=Max("updated_at"))
-    events = Interaction.objects.filter(user=user).aggregate(n=Count("pk"), last=Max("pk"))
-    fingerprint = f"{ratings['n']}:{ratings['total']}:{ratings['latest']}:{events['n']}:{events['last']}"
-    digest = hashlib.blake2b(fingerprint.encode(), digest_size=12).hexdigest()
-    return f"feed:v{version}:user{user.pk}:{per_row}:{digest}"
 
 
 def _thaw(frozen) -> list[FeedRow]:
@@ -187,7 +174,7 @@ def _shared_ids(key: str, candidates) -> list[int]:
     ids = cache.get(key)
     if ids is None:
         ids = list(candidates())
-        cache.set(key, ids, FEED_CACHE_SECONDS)
+        cache.set(key, ids, SHARED_CACHE_SECONDS)
     return ids
 
 

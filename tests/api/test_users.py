@@ -1,11 +1,9 @@
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection
 
 from api.models import ClientUser
 from catalog.models import Interaction, Item, Rating
 from recommendations.training import train_model_version
-from tests.databases import postgresql_only
 from tests.factories import GenreFactory, ItemFactory
 
 pytestmark = pytest.mark.django_db
@@ -102,17 +100,3 @@ def test_a_cached_answer_never_outlives_a_change(partner):
     send(partner, {"user": "u1", "item": hits[3].pk, "kind": "rating", "value": 2.5},
          {"user": "u1", "item": hits[1].pk, "kind": "view"})  # fmt: skip
     assert ids() == [hits[2].pk]
-
-
-@postgresql_only
-def test_checking_a_cached_answer_reuses_one_prepared_statement(partner):
-    hits = [ItemFactory(title=f"Hit {i}", rating_count=10 - i) for i in range(5)]
-    send(partner, {"user": "u1", "item": hits[4].pk, "kind": "rating", "value": 2})
-
-    for limit in (2, 3, 2, 3):  # cached answers of different lengths
-        assert partner.get("/api/v1/users/u1/recommendations/", {"limit": limit}).status_code == 200
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", ["%api_clientuser%"])
-        # One statement for a first answer, one for checking any cached answer.
-        assert cursor.fetchone()[0] == 2

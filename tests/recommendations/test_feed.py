@@ -2,9 +2,11 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from catalog.models import Interaction, Rating
+from catalog.models import Interaction, Item, Rating
 from catalog.services import item_stats_refresh
 from recommendations.feed import PER_ROW, home_feed
 from tests.factories import GenreFactory, InteractionFactory, ItemFactory, UserFactory
@@ -136,3 +138,29 @@ def test_a_hidden_item_leaves_the_shared_rows_at_once(big_shelf):
 
     after = home_feed(user=AnonymousUser()) + home_feed(user=member)
     assert top_drama not in [card.item for row in after for card in row.cards]
+
+
+def test_a_hidden_item_gives_way_to_the_next_one_at_once(big_shelf):
+    visitor = AnonymousUser()
+    popular = home_feed(user=visitor)[0]
+    assert popular.key == "popular" and len(popular.cards) == PER_ROW
+    hidden = popular.cards[0].item
+    Item.objects.filter(pk=hidden.pk).update(is_active=False)  # even an update that leaves updated_at alone
+
+    again = home_feed(user=visitor)[0]
+
+    # The cached rows were rebuilt, not merely thinned: the row is still full.
+    assert hidden not in [card.item for card in again.cards] and len(again.cards) == PER_ROW
+
+
+def test_a_cached_feed_costs_one_query_to_prove_current(big_shelf):
+    member = UserFactory(username="regular")
+    InteractionFactory(user=member, item=big_shelf["Drama"][5], kind=Interaction.Kind.LIKE)
+    first = home_feed(user=member)
+
+    with CaptureQueriesContext(connection) as queries:
+        again = home_feed(user=member)
+
+    assert [row.key for row in again] == [row.key for row in first]
+    # The freshness check (history and listed items), then the cards' items and their genres.
+    assert len(queries) == 3, [query["sql"] for query in queries]

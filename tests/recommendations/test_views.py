@@ -2,6 +2,7 @@ import pytest
 from django.urls import reverse
 
 from catalog.models import Interaction, Rating
+from recommendations.serving import active_model
 from recommendations.training import train_model_version
 from tests.factories import InteractionFactory, ItemFactory, UserFactory
 
@@ -144,3 +145,18 @@ def test_the_page_loads_htmx_from_our_own_static_files(client, tiny_catalog):
     content = client.get(reverse("home")).content.decode()
     assert "/static/vendor/htmx.min.js" in content and "unpkg" not in content and "cdn" not in content.lower()
     assert 'hx-headers=\'{"X-CSRFToken": "' in content
+
+
+def test_a_newly_activated_model_changes_the_next_page(client, tiny_catalog, media_root):
+    train_model_version(algorithm="popularity")
+    member = UserFactory(username="early")
+    Rating.objects.create(user=member, item=tiny_catalog.scifi[0], value=5.0)
+    client.force_login(member)
+    before = row(client.get(reverse("home")), "top-picks").cards
+
+    train_model_version(force=True)
+    active_model.clear()  # as each web process does within seconds of an activation
+    after = row(client.get(reverse("home")), "top-picks").cards
+
+    assert not any(card.reason.startswith("Because you rated") for card in before)
+    assert after[0].reason.startswith("Because you rated Space 0")
