@@ -13,7 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 NOTSET = environ.Env.NOTSET
 _TRUE = ("1", "true", "yes", "on")
-_FALSE = ("0", "false", "no", "off")
+_FALSE = ("0", "false", "no", "off", "")  # `DEBUG=` turns it off, as it reads
 
 
 class Env(environ.Env):
@@ -21,7 +21,7 @@ class Env(environ.Env):
         # Values are taken literally: environ.Env would read one starting with "$" (a
         # password, say) as the name of another variable.
         raw = self.ENVIRON.get(var)
-        if raw is None or (cast in (bool, int, float) and not raw.strip()):
+        if raw is None or (cast in (int, float) and not raw.strip()):
             if default is NOTSET:
                 raise ImproperlyConfigured(f"{var}: must be set")
             if not parse_default or default is None:

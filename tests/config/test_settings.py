@@ -90,6 +90,8 @@ def test_values_are_taken_literally(monkeypatch):
     assert env.str("EMAIL_HOST_PASSWORD", default="") == "$ecret-start"
     assert env.list("ALLOWED_HOSTS", default=[]) == ["a.example.com", "b.example.com"]
     assert env.int("CONN_MAX_AGE", default=60) == 60  # set but blank: the default
+    monkeypatch.setenv("DEBUG", "")
+    assert env.bool("DEBUG", default=True) is False  # `DEBUG=` reads as off, never as the default
     with pytest.raises(ImproperlyConfigured, match="SECRET_KEY: must be set"):
         env.str("SECRET_KEY")
 
