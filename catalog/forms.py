@@ -1,17 +1,19 @@
 from django import forms
 
-from catalog.models import Genre, Item
+from catalog import params
+from catalog.models import Genre
 from catalog.selectors import SORTS
 
 
 class BrowseForm(forms.Form):
+    # The same rules as the API's item filters and query serializers (catalog.params).
     q = forms.CharField(
-        label="Title", required=False, max_length=200, widget=forms.SearchInput(attrs={"placeholder": "Search titles"})
+        label="Title", required=False, **params.SEARCH, widget=forms.SearchInput(attrs={"placeholder": "Search titles"})
     )
-    kind = forms.ChoiceField(label="Kind", required=False, choices=[("", "Any kind"), *Item.Kind.choices])
+    kind = forms.ChoiceField(label="Kind", required=False, choices=[("", "Any kind"), *params.KIND["choices"]])
     genre = forms.ChoiceField(label="Genre", required=False)
-    year_min = forms.IntegerField(label="From year", required=False, min_value=1800, max_value=2100)
-    year_max = forms.IntegerField(label="To year", required=False, min_value=1800, max_value=2100)
+    year_min = params.WholeNumberField(label="From year", required=False, **params.YEAR)
+    year_max = params.WholeNumberField(label="To year", required=False, **params.YEAR)
     sort = forms.ChoiceField(
         label="Sort by",
         required=False,

@@ -26,7 +26,9 @@ PAGE_SIZE = 24
 
 def browse(request):
     form = BrowseForm(request.GET or None)
-    data = form.cleaned_data if form.is_valid() else {}
+    # A bad value drops its own filter (the form says why), not the others.
+    form.is_valid()
+    data = getattr(form, "cleaned_data", {})
     result = selectors.item_search(
         query=data.get("q") or "",
         kind=data.get("kind") or "",
