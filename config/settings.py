@@ -103,9 +103,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # The same backend with a health check that needs no round trip (config/postgresql/base.py).
     DATABASES["default"]["ENGINE"] = "config.postgresql"
-    # Django's queries bind parameters on the client and are never prepared; this lets the few
-    # statements that ask for it (the API's cache check) be prepared once per connection.
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 5)
 # Persistent connections on every backend: reopening SQLite and rerunning its
 # PRAGMAs on each request costs as much as a small query. A connection the
 # server closed (a restart) is noticed and replaced before a request uses it.
