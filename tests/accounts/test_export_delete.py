@@ -86,3 +86,24 @@ def test_forms_refuse_a_post_without_the_csrf_token(alice):
     strict.force_login(alice)
     assert strict.post(reverse("delete-account"), {"password": PASSWORD}).status_code == 403
     assert get_user_model().objects.filter(pk=alice.pk).exists()
+
+
+def test_deleting_the_account_takes_its_ratings_out_of_every_items_counters(client, alice):
+    from tests.api.conftest import make_partner
+
+    liked, only_mine = ItemFactory(title="Liked"), ItemFactory(title="Only mine")
+    client.post(reverse("item-rate", args=[liked.pk]), {"value": "5"})
+    client.post(reverse("item-rate", args=[only_mine.pk]), {"value": "1"})
+    bob = Client()
+    bob.force_login(UserFactory(username="bob"))
+    bob.post(reverse("item-rate", args=[liked.pk]), {"value": "2"})
+
+    client.post(reverse("delete-account"), {"password": PASSWORD})
+
+    partner = make_partner()
+    counters = {
+        item.title: (body["rating_count"], body["rating_avg"])
+        for item in (liked, only_mine)
+        for body in [partner.get(f"/api/v1/items/{item.pk}/").json()]
+    }
+    assert counters == {"Liked": (1, 2.0), "Only mine": (0, None)}

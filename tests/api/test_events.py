@@ -1,11 +1,18 @@
+import threading
 from datetime import UTC, datetime
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.db import transaction
 
+from api.ingestion import events
 from api.models import ClientUser
 from catalog.models import Interaction, Rating
+from catalog.services import person_forget, rating_upsert
 from tests.api.conftest import own_item
-from tests.factories import ItemFactory
+from tests.catalog.test_services import in_thread, wait_until_someone_waits_for_a_lock
+from tests.databases import postgresql_only
+from tests.factories import ItemFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/events/"
@@ -122,3 +129,98 @@ def test_a_big_batch_is_ingested_with_a_handful_of_queries(partner, django_asser
     assert response.json()["accepted"] == 3000
     assert Interaction.objects.count() == 2000
     assert ClientUser.objects.count() == 300
+
+
+def api_counters(partner, item) -> tuple[int, float | None]:
+    body = partner.get(f"/api/v1/items/{item.pk}/").json()
+    return body["rating_count"], body["rating_avg"]
+
+
+def test_a_batch_of_ratings_updates_the_counters_the_api_shows(partner):
+    first, second = ItemFactory(), ItemFactory()
+    rating_upsert(user=UserFactory(), item=first, value=1.0)  # a website rating counts alongside
+    rows = [
+        {"user": "a", "item": first.pk, "kind": "rating", "value": 4},
+        {"user": "b", "item": first.pk, "kind": "rating", "value": 2},
+        {"user": "a", "item": first.pk, "kind": "rating", "value": 5},  # a's rating changes within the batch
+        {"user": "a", "item": second.pk, "kind": "rating", "value": 3.5},
+        {"user": "a", "item": second.pk, "kind": "view"},
+    ]
+    assert partner.post(URL, rows).json() == {"accepted": 5, "duplicates": 0, "errors": []}
+    assert api_counters(partner, first) == (3, 8 / 3)
+    assert api_counters(partner, second) == (1, 3.5)
+
+    partner.post(URL, {"user": "b", "item": first.pk, "kind": "rating", "value": 0.5})
+    assert api_counters(partner, first) == (3, 6.5 / 3)
+
+
+def _deleting_after_resolution(monkeypatch, external_id: str) -> None:
+    """Delete a person right after the batch has mapped its user ids: a deletion that won the race."""
+    real = events.client_users_ensure
+
+    def ensure_then_delete(*, client, external_ids):
+        mapping = real(client=client, external_ids=external_ids)
+        get_user_model().objects.filter(pk=mapping[external_id]).delete()
+        return mapping
+
+    monkeypatch.setattr(events, "client_users_ensure", ensure_then_delete)
+
+
+def test_rows_of_a_person_deleted_under_the_batch_are_refused_and_the_others_kept(partner, monkeypatch):
+    item = ItemFactory()
+    send = [{"user": "gone", "item": item.pk, "kind": "view"}]
+    assert partner.post(URL, send).status_code == 200
+    _deleting_after_resolution(monkeypatch, "gone")
+
+    response = partner.post(
+        URL,
+        [
+            {"user": "stays", "item": item.pk, "kind": "rating", "value": 4},
+            {"user": "gone", "item": item.pk, "kind": "rating", "value": 1},
+            {"user": "gone", "item": item.pk, "kind": "play"},
+        ],
+    )
+
+    assert response.status_code == 207
+    body = response.json()
+    assert body["accepted"] == 1
+    assert [e["index"] for e in body["errors"]] == [1, 2]
+    assert body["errors"][0]["errors"]["user"][0].startswith("Unknown user 'gone'")
+    assert not ClientUser.objects.filter(external_id="gone").exists()
+    assert Rating.objects.get().user.api_identity.external_id == "stays"
+    assert api_counters(partner, item) == (1, 4.0)
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_that_meets_a_deletion_in_progress_waits_then_refuses_that_persons_rows(partner):
+    item = ItemFactory()
+    partner.post(URL, [{"user": "gone", "item": item.pk, "kind": "view"}])
+    gone = ClientUser.objects.get(external_id="gone").user
+    deletion_holds_the_person, deletion_may_commit = threading.Event(), threading.Event()
+    reports, errors = [], []
+
+    def deletion():
+        with transaction.atomic():
+            person_forget(user=gone)
+            deletion_holds_the_person.set()
+            deletion_may_commit.wait(10)
+
+    def batch():
+        deletion_holds_the_person.wait(10)
+        rows = [{"user": "gone", "item": item.pk, "kind": "rating", "value": 1},
+                {"user": "stays", "item": item.pk, "kind": "rating", "value": 4}]  # fmt: skip
+        reports.append(events.events_ingest(client=partner.client, rows=rows))
+
+    threads = [in_thread(deletion, errors), in_thread(batch, errors)]
+    wait_until_someone_waits_for_a_lock()  # the batch, on the person being deleted
+    deletion_may_commit.set()
+    for thread in threads:
+        thread.join(10)
+
+    assert errors == []
+    (report,) = reports
+    assert (report.accepted, [e["index"] for e in report.errors]) == (1, [0])
+    assert "Unknown user 'gone'" in report.errors[0]["errors"]["user"][0]
+    assert not get_user_model().objects.filter(pk=gone.pk).exists()
+    assert api_counters(partner, item) == (1, 4.0)

@@ -3,6 +3,7 @@ from django.test import Client
 from django.urls import reverse
 
 from catalog.models import Interaction, Rating
+from catalog.services import rating_upsert
 from tests.factories import InteractionFactory, ItemFactory, RatingFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -128,3 +129,31 @@ def test_a_hidden_item_cannot_be_rated(client, member, item):
     item.is_active = False
     item.save()
     assert client.post(reverse("item-rate", args=[item.pk]), {"value": "4"}).status_code == 404
+
+
+# The item's rating count and average as a partner sees them through the API.
+def api_counters(item) -> tuple[int, float | None]:
+    from tests.api.conftest import make_partner
+
+    body = make_partner(f"Reader {item.pk}").get(f"/api/v1/items/{item.pk}/").json()
+    return body["rating_count"], body["rating_avg"]
+
+
+def test_a_rating_counts_at_once_in_the_api(client, item):
+    UserFactory(username="rater")
+    assert client.post(reverse("login"), {"username": "rater", "password": "a-long-Secret-42"}).status_code == 302
+
+    client.post(reverse("item-rate", args=[item.pk]), {"value": "4.5"})
+    assert api_counters(item) == (1, 4.5)
+
+    client.post(reverse("item-rate", args=[item.pk]), {"value": "2"})
+    assert api_counters(item) == (1, 2.0)
+
+
+def test_removing_a_rating_lowers_the_count_and_moves_the_average(client, member, item):
+    rating_upsert(user=UserFactory(username="other"), item=item, value=3.0)
+    client.post(reverse("item-rate", args=[item.pk]), {"value": "5"})
+    assert api_counters(item) == (2, 4.0)
+
+    client.post(reverse("item-unrate", args=[item.pk]))
+    assert api_counters(item) == (1, 3.0)
