@@ -16,10 +16,22 @@ class SignUpForm(UserCreationForm):
         fields = ["username", "email"]
 
     def clean_email(self):
-        email = self.cleaned_data["email"].strip()
-        if get_user_model().objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError("An account with this email already exists. Log in or reset your password.")
-        return email
+        # No "already in use" error: it would tell anyone which addresses have an account here.
+        return self.cleaned_data["email"].strip()
+
+    def save(self, commit=True):
+        """The new account, holding the address only when no other account does.
+
+        Sign-up goes on either way, so the page looks the same for a taken address;
+        the address keeps leading to its first account (password resets included),
+        and its owner is told by mail that someone tried it (accounts.tasks).
+        """
+        user = super().save(commit=False)
+        email = self.cleaned_data["email"]
+        user.email = "" if get_user_model().objects.filter(email__iexact=email).exists() else email
+        if commit:
+            user.save()
+        return user
 
 
 class OnboardingForm(forms.Form):

@@ -4,6 +4,8 @@ from accounts import views
 
 urlpatterns = [
     path("signup/", views.signup, name="signup"),
+    # Replaces django.contrib.auth's view of the same path and name (config/urls.py includes this first).
+    path("accounts/password_reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path("welcome/", views.onboarding, name="onboarding"),
     path("me/", views.profile, name="profile"),
     path("me/history/", views.history, name="history"),

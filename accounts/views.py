@@ -8,6 +8,7 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth import login, logout
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import prefetch_related_objects
@@ -16,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts import selectors, services
+from accounts import emails, ratelimits, selectors, services
 from accounts.forms import DeleteAccountForm, OnboardingForm, SignUpForm
 from catalog.models import Interaction, Item
 from catalog.services import interactions_undo
@@ -24,18 +25,43 @@ from catalog.services import interactions_undo
 PAGE_SIZE = 30
 
 
+def too_many_attempts(request):
+    return render(request, "registration/too_many_attempts.html", status=429)
+
+
 def signup(request):
     if request.user.is_authenticated:
         return redirect("home")
+    if ratelimits.signup_limited(request):
+        return too_many_attempts(request)
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
         services.profile_for(user=user)
+        # One mail whether the address was free (a welcome) or taken (a note to its owner).
+        emails.signup_mail_enqueue(request=request, user=user, email=form.cleaned_data["email"])
         # Several authentication backends are configured (lockout first): name the one that applies.
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, f"Welcome to Encore, {user.username}!")
         return redirect("onboarding")
     return render(request, "registration/signup.html", {"form": form})
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset page, rate limited, with the account lookup and the mail left to a task.
+
+    Django's own view looks the address up and sends the mail while the visitor
+    waits, so an unknown address answers sooner than a known one.
+    """
+
+    def post(self, request, *args, **kwargs):
+        if ratelimits.password_reset_limited(request):
+            return too_many_attempts(request)
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        emails.password_reset_mail_enqueue(request=self.request, email=form.cleaned_data["email"])
+        return redirect(self.get_success_url())
 
 
 @login_required

@@ -128,13 +128,35 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
-# Lock an account (per username and address) after repeated failed logins.
+# The client's address: REMOTE_ADDR, or behind TRUSTED_PROXY_COUNT proxies the X-Forwarded-For
+# entry the outermost one wrote (accounts/ratelimits.py). Behind a TLS proxy with no count, every
+# visitor seems to come from the proxy: the client's address is unknown.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0, minimum=0)
+CLIENT_IP_KNOWN = TRUSTED_PROXY_COUNT > 0 or not env.bool("BEHIND_TLS_PROXY", default=False)
+
+# Lock an account after repeated failed logins: from the client's address only when it is known
+# (nobody elsewhere can lock the owner out), else everywhere (accounts.ratelimits.lockout_parameters).
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15, minimum=1))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = "accounts.ratelimits.lockout_parameters"
+AXES_CLIENT_IP_CALLABLE = "accounts.ratelimits.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "axes/lockout.html"
+
+
+def _rate_limit(name: str, default: str) -> str:
+    value = env.str(name, default=default)
+    if not re.fullmatch(r"[1-9][0-9]*/(?:[1-9][0-9]*)?[smhd]", value):
+        raise ImproperlyConfigured(f"{name}: must look like 10/h (a count per s, m, h or d, e.g. 5/15m), got {value!r}")
+    return value
+
+
+# Sign-ups and password-reset requests per client address (resets also per email address), counted
+# in the default cache (django-ratelimit; shared between processes with CACHE_URL=redis://...).
+SIGNUP_RATE_LIMIT = _rate_limit("SIGNUP_RATE_LIMIT", "10/h")
+PASSWORD_RESET_RATE_LIMIT = _rate_limit("PASSWORD_RESET_RATE_LIMIT", "5/h")
+RATELIMIT_IP_META_KEY = "accounts.ratelimits.client_ip"
 
 # --- Email ----------------------------------------------------------------------
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

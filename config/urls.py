@@ -11,9 +11,10 @@ handler500 = "api.exceptions.server_error"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # Before django.contrib.auth.urls: accounts.urls replaces its password-reset view.
+    path("", include("accounts.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/", include("api.urls")),
-    path("", include("accounts.urls")),
     path("", include("catalog.urls")),
     path("", include("recommendations.urls")),
 ]
