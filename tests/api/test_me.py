@@ -70,3 +70,25 @@ def test_events_and_bad_ratings(member):
 def test_anonymous_visitors_and_api_keys_cannot_use_me(db, client):
     assert client.get("/api/v1/me/feed/").status_code == 403
     assert make_partner("Acme").get("/api/v1/me/feed/").status_code == 403
+
+
+def test_my_ratings_move_the_items_counters(member):
+    _, browser = member
+    item = ItemFactory()
+    token = csrf_token(browser)
+
+    def post(data):
+        return browser.post("/api/v1/me/ratings/", data, content_type="application/json", HTTP_X_CSRFTOKEN=token)
+
+    partner = make_partner()
+
+    def item_counters():
+        body = partner.get(f"/api/v1/items/{item.pk}/").json()
+        return body["rating_count"], body["rating_avg"]
+
+    post({"item": item.pk, "value": 4.5})
+    assert item_counters() == (1, 4.5)
+    post({"item": item.pk, "value": 1})
+    assert item_counters() == (1, 1.0)
+    browser.delete(f"/api/v1/me/ratings/{item.pk}/", HTTP_X_CSRFTOKEN=token)
+    assert item_counters() == (0, None)

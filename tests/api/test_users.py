@@ -100,3 +100,26 @@ def test_a_cached_answer_never_outlives_a_change(partner):
     send(partner, {"user": "u1", "item": hits[3].pk, "kind": "rating", "value": 2.5},
          {"user": "u1", "item": hits[1].pk, "kind": "view"})  # fmt: skip
     assert ids() == [hits[2].pk]
+
+
+def test_deleting_a_user_keeps_other_peoples_ratings_in_the_counters(partner):
+    item = ItemFactory()
+    send(partner, {"user": "gone", "item": item.pk, "kind": "rating", "value": 5},
+         {"user": "stays", "item": item.pk, "kind": "rating", "value": 2})  # fmt: skip
+    assert partner.delete("/api/v1/users/gone/").status_code == 204
+    body = partner.get(f"/api/v1/items/{item.pk}/").json()
+    assert (body["rating_count"], body["rating_avg"]) == (1, 2.0)
+
+
+def test_deleting_a_partner_takes_its_users_ratings_out_of_the_shared_catalogs_counters(partner, other_partner):
+    shared = ItemFactory()
+    send(partner, {"user": "u1", "item": shared.pk, "kind": "rating", "value": 5},
+         {"user": "u2", "item": shared.pk, "kind": "rating", "value": 4})  # fmt: skip
+    send(other_partner, {"user": "u1", "item": shared.pk, "kind": "rating", "value": 1})
+
+    partner.client.delete()
+
+    body = other_partner.get(f"/api/v1/items/{shared.pk}/").json()
+    assert (body["rating_count"], body["rating_avg"]) == (1, 1.0)
+    assert not ClientUser.objects.filter(client_id=partner.client.pk).exists()
+    assert get_user_model().objects.count() == 1
