@@ -3,6 +3,7 @@
 from django.contrib import admin, messages
 
 from recommendations.models import ModelVersion, TrendingScore
+from recommendations.tasks import QueueUnavailable, train_model_enqueue
 from recommendations.training import model_version_activate, model_version_rollback, model_versions_retire
 
 
@@ -10,7 +11,7 @@ from recommendations.training import model_version_activate, model_version_rollb
 class ModelVersionAdmin(admin.ModelAdmin):
     list_display = [
         "__str__", "status", "trigger", "ndcg", "precision", "recall", "n_users", "n_items", "n_interactions",
-        "timings_summary", "created_at", "activated_at",
+        "timings_summary", "problem", "created_at", "activated_at",
     ]  # fmt: skip
     list_filter = ["status", "trigger", "algorithm"]
     actions = ["activate", "roll_back", "retrain", "apply_retention"]
@@ -35,6 +36,11 @@ class ModelVersionAdmin(admin.ModelAdmin):
     def recall(self, obj):
         return _metric(obj, "recall@10")
 
+    @admin.display(description="Problem")
+    def problem(self, obj):
+        # Why it does not serve: a broken artifact, a failed run, or a refusal by the quality guard.
+        return obj.error or obj.note or ""
+
     @admin.display(description="Timings (s)")
     def timings_summary(self, obj):
         parts = [f"{k} {v:.1f}" for k, v in obj.timings.items() if isinstance(v, int | float)]
@@ -54,17 +60,17 @@ class ModelVersionAdmin(admin.ModelAdmin):
     def roll_back(self, request, queryset):
         version = model_version_rollback()
         if version is None:
-            return self.message_user(request, "No earlier version with an artifact to roll back to.", messages.ERROR)
+            return self.message_user(
+                request, "No earlier version with a readable artifact to roll back to.", messages.ERROR
+            )
         self.message_user(request, f"Rolled back: {version} is serving.", messages.SUCCESS)
 
     @admin.action(description="Train a new version now (on the workers)")
     def retrain(self, request, queryset):
-        from recommendations.tasks import train_model
-
         try:
-            train_model.apply_async(kwargs={"trigger": ModelVersion.Trigger.ADMIN}, retry=False)
-        except Exception as exc:
-            return self.message_user(request, f"Could not reach the task queue: {exc}", messages.ERROR)
+            train_model_enqueue(trigger=ModelVersion.Trigger.ADMIN)
+        except QueueUnavailable as exc:
+            return self.message_user(request, f"Training not started: {exc}", messages.ERROR)
         self.message_user(request, "Training queued; refresh this page to follow it.", messages.SUCCESS)
 
     @admin.action(description="Delete artifacts beyond the retention limit (rows are kept)")

@@ -12,7 +12,7 @@ class ModelVersionQuerySet(models.QuerySet):
         return self.filter(status=ModelVersion.Status.TRAINING)
 
     def servable(self):
-        """Finished versions whose artifact is still stored: candidates to serve or roll back to."""
+        """Finished versions whose artifact is still stored and not known to be broken: candidates to serve."""
         return self.filter(status__in=[ModelVersion.Status.ACTIVE, ModelVersion.Status.READY]).exclude(artifact="")
 
 
@@ -23,6 +23,8 @@ class ModelVersion(models.Model):
         ACTIVE = "active", "Active"
         FAILED = "failed", "Failed"
         RETIRED = "retired", "Retired"
+        # Its artifact could not be read back (missing, truncated, checksum mismatch); `error` says why.
+        BROKEN = "broken", "Broken"
 
     class Trigger(models.TextChoices):
         SCHEDULE = "schedule", "Schedule"
@@ -42,6 +44,9 @@ class ModelVersion(models.Model):
     metrics = models.JSONField(default=dict, blank=True, help_text="Holdout metrics, e.g. ndcg@10.")
     timings = models.JSONField(default=dict, blank=True, help_text="Seconds per stage.")
     artifact = models.FileField(upload_to="models/", blank=True)
+    # What was written, so a load can tell a damaged or replaced file from the real one.
+    artifact_sha256 = models.CharField("artifact SHA-256", max_length=64, blank=True)
+    artifact_size = models.BigIntegerField("artifact size (bytes)", null=True, blank=True)
     error = models.TextField(blank=True)
     note = models.TextField(blank=True, help_text="Why a finished version was not activated, and other remarks.")
     # Which Celery task runs it, so a redelivered message finds its run instead of starting another.

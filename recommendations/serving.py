@@ -1,63 +1,28 @@
 """Serving: the active artifact + a user's current history -> ranked, explained items.
 
-Each web process loads the active artifact once and keeps it; it looks up which
-version is active at most every few seconds, so an activation elsewhere reaches
-it without a restart. A user's history is read fresh on every request, so a new
-rating changes the very next page.
+Each web process keeps the active version's model in memory (`loading.active_model`).
+A user's history is read fresh on every request, so a new rating changes the very
+next page.
 """
 
-import gc
 import logging
 import math
-import threading
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
-from django.db import DatabaseError
 from django.db.models import Q
 
 from catalog.models import Interaction, Item, ItemTag, Rating
-from recommendations.engine import load_model
 from recommendations.engine.weighting import EVENT_WEIGHTS, event_weights, rating_weights
-from recommendations.models import ModelVersion
+from recommendations.loading import LoadedModel, active_model
+
+__all__ = ["LoadedModel", "Recommendation", "active_model", "feed_for_user", "popular_items", "similar_items_for"]
 
 log = logging.getLogger(__name__)
-ACTIVE_CHECK_SECONDS = 3.0
-RETRY_FAILED_SECONDS = 60.0
 NEW_ITEMS_SCANNED = 500  # newest items not yet in the model that content matching considers
 LIKED_RATING = 4.0
 LIKED_EVENT_WEIGHT = 2.0  # play and stronger
-SIMILAR_CACHE_SIZE = 20_000  # similar-item lists kept per loaded version
-
-
-@dataclass
-class LoadedModel:
-    version_id: int
-    model: object
-    item_ids: np.ndarray  # (n_items,) int64, sorted: column -> Item pk
-    position: dict[int, int] = field(repr=False)  # Item pk -> column
-    _similar: dict = field(default_factory=dict, repr=False)  # (column, n) -> similar item pks
-
-    def columns(self, pks) -> np.ndarray:
-        return np.array([self.position.get(pk, -1) for pk in pks], dtype=np.int64)
-
-    def similar_pks(self, col: int, n: int) -> list[int]:
-        """The pks of the n items most like column `col`; fixed for a version, so kept once computed."""
-        key = (col, n)
-        found = self._similar.get(key)
-        if found is None:
-            cols, _ = self.model.similar_items(col, n)
-            found = [int(self.item_ids[c]) for c in cols.tolist() if c >= 0]
-            if len(self._similar) >= SIMILAR_CACHE_SIZE:
-                self._similar.clear()
-            self._similar[key] = found
-        return found
-
-    @property
-    def max_pk(self) -> int:
-        return int(self.item_ids[-1]) if len(self.item_ids) else 0
 
 
 @dataclass
@@ -66,98 +31,6 @@ class Recommendation:
     score: float
     reason: str
     because: list[Item] = field(default_factory=list)
-
-
-class _ActiveModelCache:
-    """The model this process serves: the active version, or the newest loadable one before it.
-
-    The active version is looked up at most every ACTIVE_CHECK_SECONDS; an artifact
-    that cannot be read (missing, corrupt) is logged and the previous version serves
-    instead; a failed one is tried again after RETRY_FAILED_SECONDS.
-    """
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._loaded: LoadedModel | None = None
-        self._checked_at = -1e9
-        self._wanted: int | None = None  # the active version the current choice was made for
-        self._resolved_at = -1e9
-
-    def get(self) -> LoadedModel | None:
-        if time.monotonic() - self._checked_at < ACTIVE_CHECK_SECONDS:
-            return self._loaded
-        with self._lock:
-            if time.monotonic() - self._checked_at < ACTIVE_CHECK_SECONDS:
-                return self._loaded  # another thread just checked
-            self._checked_at = time.monotonic()
-            try:
-                self._refresh()
-            except DatabaseError:
-                log.exception("cannot look up the active model version; serving the one loaded")
-            return self._loaded
-
-    def _refresh(self) -> None:
-        active = ModelVersion.objects.active().values_list("pk", flat=True).first()
-        if active is None:
-            self._loaded, self._wanted = None, None
-            return
-        settled = self._loaded is not None and self._loaded.version_id == active
-        retry_due = time.monotonic() - self._resolved_at > RETRY_FAILED_SECONDS
-        if settled or (self._wanted == active and not retry_due):
-            return
-        self._wanted, self._resolved_at = active, time.monotonic()
-        candidates = [active] + list(
-            ModelVersion.objects.servable()
-            .exclude(pk=active)
-            .filter(activated_at__isnull=False)
-            .order_by("-activated_at", "-pk")
-            .values_list("pk", flat=True)[:3]
-        )
-        for version_id in candidates:
-            if self._loaded is not None and self._loaded.version_id == version_id:
-                return  # the best version we can read is the one we already serve
-            loaded = self._load(version_id)
-            if loaded is not None:
-                self._loaded = loaded
-                return
-        # Nothing readable: keep what this process had, or serve popularity.
-
-    def _load(self, version_id: int) -> LoadedModel | None:
-        version = ModelVersion.objects.filter(pk=version_id).only("pk", "artifact").first()
-        try:
-            if version is None or not version.artifact:
-                raise FileNotFoundError(f"model version {version_id} has no artifact")
-            with version.artifact.open("rb") as handle:
-                model, extra = load_model(handle)
-            item_ids = extra["item_ids"].astype(np.int64)
-        except Exception:
-            log.exception("cannot load the artifact of model version %s; falling back", version_id)
-            return None
-        if version_id != self._wanted:
-            log.error(
-                "serving model version %s because the active version %s cannot be loaded", version_id, self._wanted
-            )
-        loaded = LoadedModel(version_id, model, item_ids, {int(pk): i for i, pk in enumerate(item_ids.tolist())})
-        heap_freeze()
-        return loaded
-
-    def clear(self) -> None:
-        with self._lock:
-            self._loaded, self._wanted, self._checked_at, self._resolved_at = None, None, -1e9, -1e9
-
-
-active_model = _ActiveModelCache()
-
-
-def heap_freeze() -> None:
-    """Move every object alive now (modules, settings, the loaded model) out of the garbage collector's sight.
-
-    They live as long as the process, yet each full collection walked them all:
-    on the demo catalog one page in twenty paid ~120 ms for it. Frozen, full
-    collections only walk what requests leave behind. Called after a model loads.
-    """
-    gc.collect()
-    gc.freeze()
 
 
 def history_row(*, user, loaded: LoadedModel) -> tuple[sp.csr_matrix, dict[int, float], dict[int, str]]:

@@ -7,8 +7,10 @@ finishing task stacks the blocks in item order. A row's neighbours depend on
 that row alone, so one worker or many give the same matrix, bit for bit.
 """
 
+import contextlib
 import io
 import logging
+import os
 import time
 
 import numpy as np
@@ -95,39 +97,17 @@ def similarity_blocks_merge(blocks: list[dict], part: str, n_items: int) -> sp.c
     return merge_similarity_blocks(matrices)
 
 
-def _save_npz(name: str, **arrays) -> None:
+def arrays_save(name: str, **arrays) -> None:
+    """Write named arrays as one .npz through storage (no pickle), replacing an earlier file."""
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
     default_storage.delete(name)
     default_storage.save(name, ContentFile(buffer.getvalue()))
 
 
-def _load_npz(name: str) -> dict[str, np.ndarray]:
+def arrays_load(name: str) -> dict[str, np.ndarray]:
     with default_storage.open(name, "rb") as handle, np.load(io.BytesIO(handle.read()), allow_pickle=False) as z:
         return {key: z[key] for key in z.files}
-
-
-def run_state_save(*, version_id: int, data, holdout) -> None:
-    """What the finishing task needs besides the blocks: the matrix, its ids and the holdout split."""
-    X = data.matrix
-    _save_npz(
-        f"{shard_dir(version_id)}/state.npz",
-        data=X.data, indices=X.indices, indptr=X.indptr, shape=np.array(X.shape), timestamps=data.timestamps,
-        user_ids=data.user_ids, item_ids=data.item_ids, mask=holdout.mask, rows=holdout.rows,
-        item_texts=np.array(data.item_texts, dtype=str), n_events=np.array([data.n_events]),
-    )  # fmt: skip
-
-
-def run_state_load(*, version_id: int):
-    """(TrainingData, Holdout) as `run_state_save` stored them."""
-    from recommendations.training.extract import TrainingData
-    from recommendations.training.pipeline import holdout_split
-
-    s = _load_npz(f"{shard_dir(version_id)}/state.npz")
-    X = sp.csr_matrix((s["data"], s["indices"], s["indptr"]), shape=tuple(s["shape"]))
-    texts = s["item_texts"].tolist()
-    data = TrainingData(X, s["timestamps"], s["user_ids"], s["item_ids"], texts, int(s["n_events"][0]))
-    return data, holdout_split(data, s["rows"], s["mask"])
 
 
 def shard_files_delete(*, version_id: int) -> None:
@@ -139,9 +119,6 @@ def shard_files_delete(*, version_id: int) -> None:
         return
     for name in files:
         default_storage.delete(f"{shard_dir(version_id)}/{name}")
-    try:
-        import os
-
+    # Not a local folder, or not empty: nothing left to tidy.
+    with contextlib.suppress(NotImplementedError, OSError):
         os.rmdir(default_storage.path(shard_dir(version_id)))
-    except (NotImplementedError, OSError):
-        pass  # not a local folder, or not empty: nothing left to tidy

@@ -1,39 +1,63 @@
 """Celery tasks: thin shells around the training, sharding and trending services.
 
-Training runs as prepare -> chord(similarity blocks) -> finish when the data is
-large enough for sharding to pay off, else in one task. Every task takes ids,
-is safe to run twice, and has time limits; late acknowledgement (settings) puts
-a message back in the queue when its worker dies, and the single-flight slot
-and the heartbeat reaper keep a redelivered run from overlapping a live one.
+Training is `train_model_version`; when the data is large enough for sharding to
+pay off, it hands its similarity blocks to a chord whose last task finishes the
+run. Every task takes ids, is safe to run twice, and has time limits; late
+acknowledgement (settings) puts a message back in the queue when its worker dies,
+and the single-flight slot and the heartbeat reaper keep a redelivered run from
+overlapping a live one.
 """
 
 import logging
-import time
 
 from celery import chord, shared_task
+from celery.result import AsyncResult
 from celery.signals import worker_ready
-from django.conf import settings
 
 from recommendations import sharding
 from recommendations.models import ModelVersion
-from recommendations.training import TrainingAlreadyRunning, training_runs_reap
-from recommendations.training.lifecycle import (
-    heartbeat_while,
-    training_heartbeat,
-    training_run_fail,
-    training_run_start,
-)
-from recommendations.training.pipeline import (
-    fit_here,
-    needs_similarity,
-    similarity_params,
-    training_complete,
-    training_prepare,
-    training_tune,
-)
+from recommendations.training import TrainingAlreadyRunning, train_model_version, training_runs_reap
+from recommendations.training.lifecycle import training_heartbeat, training_run_fail
+from recommendations.training.sharded import Block, training_blocks_finish
 from recommendations.trending import trending_refresh
 
 log = logging.getLogger(__name__)
+BROKER_TIMEOUT_SECONDS = 2.0  # a web request or a command asking for training waits no longer for the broker
+PING_TIMEOUT_SECONDS = 1.5
+
+
+class QueueUnavailable(Exception):
+    """The broker cannot be reached, or no worker answers."""
+
+
+def train_model_enqueue(
+    *, trigger: str, force: bool = False, algorithm: str | None = None, result: bool = False
+) -> AsyncResult:
+    """Queue a training run; raises QueueUnavailable with the broker's own error within seconds.
+
+    The connection is checked once with a short timeout and the message is published
+    without retries, so a broker that is down fails the caller at once instead of
+    holding it through Celery's reconnection policy. result: keep the task's return
+    value (the version id) for the caller to wait on; else nothing touches the result store.
+    """
+    try:
+        with train_model.app.connection_for_write(connect_timeout=BROKER_TIMEOUT_SECONDS) as connection:
+            connection.ensure_connection(max_retries=1, interval_start=0, timeout=BROKER_TIMEOUT_SECONDS)
+            return train_model.apply_async(
+                kwargs={"trigger": trigger, "force": force, "algorithm": algorithm},
+                connection=connection, retry=False, ignore_result=not result,
+            )  # fmt: skip
+    except Exception as exc:
+        raise QueueUnavailable(f"cannot reach the task queue: {exc or type(exc).__name__}") from exc
+
+
+def workers_alive(*, timeout: float = PING_TIMEOUT_SECONDS) -> list[str]:
+    """Names of the Celery workers that answer a ping within `timeout` seconds (none: an empty list)."""
+    try:
+        replies = train_model.app.control.ping(timeout=timeout)
+    except Exception as exc:
+        raise QueueUnavailable(f"cannot reach the task queue: {exc or type(exc).__name__}") from exc
+    return sorted(name for reply in replies for name in reply)
 
 
 @shared_task(name="recommendations.train_model", ignore_result=False)
@@ -42,59 +66,25 @@ def train_model(
 ) -> int | None:
     """Start a training run; returns its version id (None when another run is in progress).
 
-    With sharding the run goes on in `similarity_block` and `train_finish` tasks:
-    wait for the version's status, not for this task.
+    A large run goes on in `similarity_block` and `train_finish` tasks: wait for the
+    version's status, not for this task.
     """
-    task_id = train_model.request.id or ""
-    if task_id:
-        training_runs_reap()  # a redelivery after its worker died finds that run failed and starts again
-        done = ModelVersion.objects.filter(task_id=task_id).exclude(status=ModelVersion.Status.FAILED).first()
-        if done is not None:
-            return done.pk  # a redelivered message whose run finished or still runs: do not start another
+    # Eager tasks (tests, one-process setups) cannot wait for a chord: they train in one piece.
+    queue = None if train_model.app.conf.task_always_eager else _queue_blocks
     try:
-        version = training_run_start(
-            algorithm=algorithm or settings.ENCORE_MODEL_ALGORITHM, trigger=trigger, force=force, task_id=task_id
+        version = train_model_version(
+            trigger=trigger, algorithm=algorithm, force=force, task_id=train_model.request.id or "", queue_blocks=queue
         )
     except TrainingAlreadyRunning as exc:
         log.info("training request skipped: %s", exc)
         return None
-    with heartbeat_while(version_id=version.pk):
-        try:
-            data, holdout = training_prepare(version=version)
-            training_tune(version=version, data=data)
-            if _should_shard(version, data):
-                return _launch_chord(version, data, holdout)
-            model, eval_model = fit_here(version, data, holdout)
-            training_complete(version=version, model=model, eval_model=eval_model, data=data, holdout=holdout)
-        except Exception as exc:
-            log.exception("training version %s failed", version.pk)
-            training_run_fail(version=version, error=repr(exc), timings=version.timings)
     return version.pk
 
 
-def _should_shard(version, data) -> bool:
-    return (
-        data.n_events >= settings.ENCORE_SHARD_MIN_INTERACTIONS
-        and settings.ENCORE_TRAINING_BLOCKS > 1
-        and needs_similarity(version)
-        and not train_model.app.conf.task_always_eager  # eager tasks cannot wait for a chord
-    )
-
-
-def _launch_chord(version, data, holdout) -> int:
-    sharding.matrix_save(version_id=version.pk, matrix=data.matrix)
-    k, shrinkage = similarity_params(version)
-    header = [
-        similarity_block.s(version.pk, "full", start, stop, k, shrinkage)
-        for start, stop in sharding.block_plan(data.matrix, settings.ENCORE_TRAINING_BLOCKS)
-    ]
-    version.config["sharding"] = {"blocks": len(header), "started": time.time()}
-    # The finishing task re-extracts nothing: the holdout split and ids travel through storage.
-    sharding.run_state_save(version_id=version.pk, data=data, holdout=holdout)
-    ModelVersion.objects.filter(pk=version.pk).update(config=version.config)
-    chord(header)(train_finish.s(version.pk).on_error(train_chord_failed.si(version.pk)))
-    log.info("training version %s: %d similarity blocks queued", version.pk, len(header))
-    return version.pk
+def _queue_blocks(version_id: int, blocks: list[Block]) -> None:
+    header = [similarity_block.s(version_id, b.part, b.start, b.stop, b.k, b.shrinkage) for b in blocks]
+    chord(header)(train_finish.s(version_id).on_error(train_chord_failed.si(version_id)))
+    log.info("training version %s: %d similarity blocks queued", version_id, len(header))
 
 
 @shared_task(name="recommendations.similarity_block", acks_late=True)
@@ -109,32 +99,9 @@ def similarity_block(version_id: int, part: str, start: int, stop: int, k: int, 
 
 @shared_task(name="recommendations.train_finish", acks_late=True)
 def train_finish(blocks: list, version_id: int) -> int | None:
-    """Merge the blocks, then evaluate, write and activate (the same code as an unsharded run)."""
-    version = ModelVersion.objects.filter(pk=version_id).first()
-    if version is None or version.status != ModelVersion.Status.TRAINING:
-        return version_id if version else None  # finished already (a redelivery) or reaped
-    if any(block is None for block in blocks):
-        training_run_fail(version=version, error="The run was abandoned while its blocks were computed.")
-        return version_id
-    with heartbeat_while(version_id=version_id):
-        try:
-            shard = version.config.get("sharding", {})
-            version.timings["blocks"] = round(time.time() - shard.get("started", time.time()), 3)
-            shard["block_seconds"] = round(sum(b["seconds"] for b in blocks), 3)
-            data, holdout = sharding.run_state_load(version_id=version_id)
-            started = time.perf_counter()
-            full = sharding.similarity_blocks_merge(blocks, "full", len(data.item_ids))
-            version.timings["merge"] = round(time.perf_counter() - started, 3)
-            model, eval_model = fit_here(version, data, holdout, similarity=full)
-            # The fit stage, end to end: the blocks on the workers, their merge and the final fit.
-            version.timings["fit"] = round(
-                version.timings["blocks"] + version.timings["merge"] + version.timings["fit"], 3
-            )
-            training_complete(version=version, model=model, eval_model=eval_model, data=data, holdout=holdout)
-        except Exception as exc:
-            log.exception("finishing training version %s failed", version_id)
-            training_run_fail(version=version, error=repr(exc), timings=version.timings)
-    return version_id
+    """Merge the blocks, then evaluate, write and activate (the same stages as an unsharded run)."""
+    version = training_blocks_finish(version_id=version_id, blocks=blocks)
+    return version.pk if version else None
 
 
 @shared_task(name="recommendations.train_chord_failed")

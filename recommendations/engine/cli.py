@@ -29,6 +29,8 @@ from recommendations.engine.datasets import (
     to_dataset,
 )
 from recommendations.engine.evaluation import evaluate
+from recommendations.engine.hybrid import COMPONENTS
+from recommendations.engine.synthetic import synthetic_matrix
 from recommendations.engine.weighting import rating_weights
 
 
@@ -98,15 +100,11 @@ def run_evaluate(args) -> None:
 
 
 def generate_synthetic(path: str) -> None:
-    from recommendations.engine.synthetic import synthetic_matrix
-
     sp.save_npz(path, synthetic_matrix(), compressed=False)
 
 
 def blend_weights(text: str) -> dict[str, float]:
     """ "ease=1,itemknn=0.5" -> {"ease": 1.0, "itemknn": 0.5}, with a clear error for anything else."""
-    from recommendations.engine.hybrid import COMPONENTS
-
     weights = {}
     for part in text.split(","):
         name, _, value = part.partition("=")

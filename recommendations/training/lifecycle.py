@@ -11,6 +11,8 @@ from django.db import IntegrityError, close_old_connections, connection, transac
 from django.utils import timezone
 
 from recommendations.models import ModelVersion
+from recommendations.sharding import shard_files_delete
+from recommendations.training.artifacts import artifact_problem
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +63,6 @@ def training_runs_reap(*, stale_seconds: int | None = None) -> list[int]:
             finished_at=timezone.now(),
             error=f"The run stopped without finishing ({reason}): its worker was killed or lost.",
         )
-        from recommendations.sharding import shard_files_delete
-
         shard_files_delete(version_id=pk)
     if ids:
         log.error("marked dead training runs as failed: %s", ids)
@@ -120,8 +120,6 @@ def heartbeat_while(*, version_id: int):
 
 
 def training_run_fail(*, version: ModelVersion, error: str, timings: dict | None = None) -> ModelVersion:
-    from recommendations.sharding import shard_files_delete
-
     version.status, version.error, version.finished_at = ModelVersion.Status.FAILED, error, timezone.now()
     if timings is not None:
         version.timings = timings
@@ -133,8 +131,13 @@ def training_run_fail(*, version: ModelVersion, error: str, timings: dict | None
 
 
 def quality_guard(*, version: ModelVersion) -> str:
-    """Empty when `version` may replace the active one, else the reason it may not."""
-    active = ModelVersion.objects.active().exclude(pk=version.pk).first()
+    """Empty when `version` may replace the serving one, else the reason it may not.
+
+    The comparison is with a version that really serves: an active version whose
+    artifact no longer reads back is marked broken first (its successor, if any, is
+    then the one to beat), so a damaged file cannot hold back every later model.
+    """
+    active = model_version_serving(exclude=version.pk)
     if version.forced or active is None or active.ndcg is None:
         return ""
     new, old = version.ndcg or 0.0, active.ndcg
@@ -147,36 +150,90 @@ def quality_guard(*, version: ModelVersion) -> str:
     return ""
 
 
-@transaction.atomic
-def model_version_activate(*, version: ModelVersion) -> ModelVersion:
+def model_version_serving(*, exclude: int | None = None) -> ModelVersion | None:
+    """The active version once its artifact is checked; a broken one hands over to its predecessor."""
+    for _ in range(settings.ENCORE_KEEP_VERSIONS + 1):
+        active = ModelVersion.objects.active().exclude(pk=exclude).first()
+        problem = artifact_problem(version=active) if active is not None else ""
+        if not problem:
+            return active
+        model_version_mark_broken(version=active, reason=problem)
+    return None
+
+
+def model_version_mark_broken(*, version: ModelVersion, reason: str) -> ModelVersion | None:
+    """Record that `version`'s artifact cannot be read; if it was serving, the previous servable version
+    takes over in the same transaction. Returns the version that serves afterwards (None when none can).
+    """
+    fallback = model_version_previous(exclude=version.pk) if version.status == ModelVersion.Status.ACTIVE else None
+    with transaction.atomic():
+        locked = ModelVersion.objects.select_for_update().filter(pk=version.pk).first()
+        if locked is not None and locked.status in (ModelVersion.Status.ACTIVE, ModelVersion.Status.READY):
+            ModelVersion.objects.filter(pk=version.pk).update(
+                status=ModelVersion.Status.BROKEN, error=f"Artifact unreadable: {reason}"
+            )
+            log.error("model version %s is broken: %s", version.pk, reason)
+            if locked.status == ModelVersion.Status.ACTIVE and fallback is not None:
+                try:
+                    with transaction.atomic():
+                        model_version_activate(version=fallback, verify=False)
+                    log.error("model version %s serves instead of the broken version %s", fallback.pk, version.pk)
+                except ValueError:  # retired or activated elsewhere meanwhile: the broken one still must not serve
+                    log.exception("could not hand over from the broken version %s", version.pk)
+    return ModelVersion.objects.active().first()
+
+
+def model_version_previous(*, exclude: int | None = None) -> ModelVersion | None:
+    """The most recently active servable version other than `exclude` whose artifact reads back;
+    the ones that do not are marked broken on the way."""
+    candidates = (
+        ModelVersion.objects.servable()
+        .filter(status=ModelVersion.Status.READY, activated_at__isnull=False)
+        .exclude(pk=exclude)
+        .order_by("-activated_at", "-pk")
+    )
+    for candidate in candidates:
+        problem = artifact_problem(version=candidate)
+        if not problem:
+            return candidate
+        model_version_mark_broken(version=candidate, reason=problem)
+    return None
+
+
+def model_version_activate(*, version: ModelVersion, verify: bool = True) -> ModelVersion:
     """Make `version` the one that serves; the previous active one becomes ready again.
 
     One transaction, so web processes see either the old version or the new one, never neither.
+    verify: read the artifact back first (False when the caller has just written or checked it);
+    one that does not read back is marked broken and refused with ValueError.
     """
-    locked = ModelVersion.objects.select_for_update().get(pk=version.pk)
-    if locked.status not in (ModelVersion.Status.READY, ModelVersion.Status.ACTIVE) or not locked.artifact:
-        raise ValueError(f"{locked} cannot serve: only a finished version with its artifact can be activated")
-    ModelVersion.objects.select_for_update().filter(status=ModelVersion.Status.ACTIVE).exclude(pk=version.pk).update(
-        status=ModelVersion.Status.READY
-    )
-    version.status, version.activated_at = ModelVersion.Status.ACTIVE, timezone.now()
-    ModelVersion.objects.filter(pk=version.pk).update(status=version.status, activated_at=version.activated_at)
+    problem = artifact_problem(version=version) if verify and version.artifact else ""
+    if problem:
+        model_version_mark_broken(version=version, reason=problem)
+        raise ValueError(f"{version} cannot serve: its artifact is unreadable ({problem})")
+    # A broken version whose file reads back again (restored from a backup) may serve again.
+    allowed = [ModelVersion.Status.READY, ModelVersion.Status.ACTIVE] + [ModelVersion.Status.BROKEN] * verify
+    with transaction.atomic():
+        locked = ModelVersion.objects.select_for_update().get(pk=version.pk)
+        if locked.status not in allowed or not locked.artifact:
+            raise ValueError(f"{locked} cannot serve: only a finished version with its artifact can be activated")
+        if locked.status == ModelVersion.Status.BROKEN:
+            ModelVersion.objects.filter(pk=version.pk).update(error="")
+        ModelVersion.objects.select_for_update().filter(status=ModelVersion.Status.ACTIVE).exclude(
+            pk=version.pk
+        ).update(status=ModelVersion.Status.READY)
+        version.status, version.activated_at = ModelVersion.Status.ACTIVE, timezone.now()
+        ModelVersion.objects.filter(pk=version.pk).update(status=version.status, activated_at=version.activated_at)
     return version
 
 
 def model_version_rollback() -> ModelVersion | None:
-    """Serve again the version that was active before the current one; None when there is none."""
+    """Serve again the version that was active before the current one; None when none reads back."""
     current = ModelVersion.objects.active().first()
-    previous = (
-        ModelVersion.objects.servable()
-        .filter(status=ModelVersion.Status.READY, activated_at__isnull=False)
-        .exclude(pk=getattr(current, "pk", None))
-        .order_by("-activated_at", "-pk")
-        .first()
-    )
+    previous = model_version_previous(exclude=getattr(current, "pk", None))
     if previous is None:
         return None
-    return model_version_activate(version=previous)
+    return model_version_activate(version=previous, verify=False)
 
 
 def model_versions_retire(*, keep: int | None = None) -> list[int]:
@@ -197,9 +254,9 @@ def model_versions_retire(*, keep: int | None = None) -> list[int]:
             version.artifact.delete(save=False)
         except Exception:  # a file already gone must not stop the clean-up of the others
             log.warning("could not delete the artifact of %s", version, exc_info=True)
-        status = (
-            ModelVersion.Status.FAILED if version.status == ModelVersion.Status.FAILED else ModelVersion.Status.RETIRED
-        )
+        # Failed and broken versions keep their status, so the reason stays on record.
+        keep_status = version.status in (ModelVersion.Status.FAILED, ModelVersion.Status.BROKEN)
+        status = version.status if keep_status else ModelVersion.Status.RETIRED
         ModelVersion.objects.filter(pk=version.pk).update(artifact="", status=status)
         retired.append(version.pk)
     return retired

@@ -1,11 +1,9 @@
-"""Training stages: extract -> fit -> evaluate -> write -> activate.
+"""Training stages: extract -> tune -> fit -> evaluate -> write -> activate.
 
-`train_model_version` runs them all in this process. The Celery tasks run
-the same stages, with the similarity blocks of item-kNN spread over workers
-between `training_prepare` and `training_finish`.
+`training.run.train_model_version` chains them; a sharded run computes the
+item-kNN similarity on the workers between tuning and fitting (`training.sharded`).
 """
 
-import inspect
 import io
 import json
 import logging
@@ -15,24 +13,17 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 from django.conf import settings
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
 from recommendations import sharding
 from recommendations.engine import build_model
 from recommendations.engine.evaluation import holdout_mask, ranking_metrics, split
+from recommendations.engine.tuning import tune
 from recommendations.models import ModelVersion
+from recommendations.training.artifacts import artifact_save
 from recommendations.training.extract import TrainingData, training_data_extract
-from recommendations.training.lifecycle import (
-    heartbeat_while,
-    model_version_activate,
-    model_versions_retire,
-    quality_guard,
-    training_run_fail,
-    training_run_start,
-)
+from recommendations.training.lifecycle import model_version_activate, model_versions_retire, quality_guard
 
 log = logging.getLogger(__name__)
 HOLDOUT_FRACTION, HOLDOUT_SEED, K = 0.25, 42, 10
@@ -81,11 +72,6 @@ def holdout_for(data: TrainingData) -> Holdout:
     return holdout_split(data, evaluation_rows(data.matrix, settings.ENCORE_EVAL_MAX_INTERACTIONS))
 
 
-def supports_sharding(algorithm: str) -> bool:
-    """Models whose fit takes a precomputed item-kNN similarity (merged blocks) can be sharded."""
-    return "similarity" in inspect.signature(type(build_model(algorithm))._fit).parameters
-
-
 def training_tune(*, version: ModelVersion, data: TrainingData) -> dict:
     """The served model's parameters, chosen before fitting so the fit can be sharded.
 
@@ -97,27 +83,11 @@ def training_tune(*, version: ModelVersion, data: TrainingData) -> dict:
     started = time.perf_counter()
     params = dict(build_model(version.algorithm).params)
     if "weights" in params and params["weights"] is None:
-        from recommendations.engine.tuning import tune
-
         params.update(tune(data.matrix, data.item_texts, dict(params)))
     version.config["params"] = json.loads(json.dumps(params, default=float))
     version.timings["tune"] = round(time.perf_counter() - started, 3)
     ModelVersion.objects.filter(pk=version.pk).update(config=version.config, timings=version.timings)
     return version.config["params"]
-
-
-def needs_similarity(version: ModelVersion) -> bool:
-    """Whether the tuned model uses an item-kNN similarity (the work worth sharding)."""
-    if not supports_sharding(version.algorithm):
-        return False
-    params = version.config["params"]
-    return "weights" not in params or "itemknn" in (params["weights"] or {})
-
-
-def similarity_params(version: ModelVersion) -> tuple[int, float]:
-    """(k, shrinkage) of the tuned model's item-kNN, which the blocks are computed with."""
-    params = version.config["params"]
-    return int(params.get("itemknn_k", params.get("k"))), float(params["shrinkage"])
 
 
 def training_prepare(*, version: ModelVersion) -> tuple[TrainingData, Holdout]:
@@ -170,9 +140,7 @@ def holdout_evaluate(eval_model, holdout: Holdout) -> dict[str, float]:
 def artifact_write(version: ModelVersion, model, data: TrainingData) -> None:
     buffer = io.BytesIO()
     model.save(buffer, extra={"item_ids": data.item_ids, "user_ids": data.user_ids})
-    name = f"models/model-{version.pk}.npz"
-    default_storage.delete(name)  # a retried run rewrites its own artifact
-    version.artifact.name = default_storage.save(name, ContentFile(buffer.getvalue()))
+    artifact_save(version=version, content=buffer.getvalue())
 
 
 def training_complete(
@@ -191,11 +159,12 @@ def training_complete(
     with transaction.atomic():
         ModelVersion.objects.filter(pk=version.pk).update(
             metrics=version.metrics, timings=version.timings, artifact=version.artifact.name, note=version.note,
+            artifact_sha256=version.artifact_sha256, artifact_size=version.artifact_size,
             status=version.status, finished_at=version.finished_at, config=version.config,
         )  # fmt: skip
         if not version.note:
             started = time.perf_counter()
-            model_version_activate(version=version)
+            model_version_activate(version=version, verify=False)  # its bytes were hashed as they were written
             version.timings["activate"] = round(time.perf_counter() - started, 3)
             ModelVersion.objects.filter(pk=version.pk).update(timings=version.timings)
     if version.note:
@@ -204,21 +173,3 @@ def training_complete(
     sharding.shard_files_delete(version_id=version.pk)
     log.info("trained %s: %s in %.1fs", version, version.metrics, version.total_seconds)
     return version
-
-
-def train_model_version(
-    *, trigger: str = ModelVersion.Trigger.MANUAL, algorithm: str | None = None, force: bool = False, task_id: str = ""
-) -> ModelVersion:
-    """Run every stage in this process. Raises TrainingAlreadyRunning; other failures are recorded, not raised."""
-    version = training_run_start(
-        algorithm=algorithm or settings.ENCORE_MODEL_ALGORITHM, trigger=trigger, force=force, task_id=task_id
-    )
-    with heartbeat_while(version_id=version.pk):
-        try:
-            data, holdout = training_prepare(version=version)
-            training_tune(version=version, data=data)
-            model, eval_model = fit_here(version, data, holdout)
-            return training_complete(version=version, model=model, eval_model=eval_model, data=data, holdout=holdout)
-        except Exception as exc:
-            log.exception("training version %s failed", version.pk)
-            return training_run_fail(version=version, error=repr(exc), timings=version.timings)

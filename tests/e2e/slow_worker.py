@@ -15,12 +15,12 @@ DELAY = float(os.environ.get("SLOW_FIT_SECONDS", "60"))
 
 @worker_process_init.connect
 def _slow_down_fitting(**kwargs):
-    import recommendations.tasks as tasks
+    from recommendations.training import pipeline
 
-    fit_here = tasks.fit_here
+    fit_here = pipeline.fit_here
 
     def slow_fit_here(*args, **kw):
         time.sleep(DELAY)
         return fit_here(*args, **kw)
 
-    tasks.fit_here = slow_fit_here
+    pipeline.fit_here = slow_fit_here

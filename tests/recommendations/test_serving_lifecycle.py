@@ -5,7 +5,7 @@ from django.urls import reverse
 from kombu.exceptions import OperationalError
 
 from catalog.models import Interaction, Item, Rating
-from recommendations import serving
+from recommendations import loading
 from recommendations.models import ModelVersion
 from recommendations.serving import active_model, feed_for_user
 from recommendations.training import train_model_version
@@ -84,19 +84,19 @@ def test_a_newly_activated_version_is_noticed_without_a_restart(member, monkeypa
     second = train_model_version(force=True)
     assert active_model.get().version_id == first  # within the check interval the loaded model serves
 
-    monkeypatch.setattr(serving, "ACTIVE_CHECK_SECONDS", 0.0)
+    monkeypatch.setattr(loading, "ACTIVE_CHECK_SECONDS", 0.0)
 
     assert active_model.get().version_id == second.pk
 
 
 def test_a_corrupt_artifact_falls_back_to_the_previous_version(member, client, caplog, monkeypatch, media_root):
-    monkeypatch.setattr(serving, "ACTIVE_CHECK_SECONDS", 0.0)
+    monkeypatch.setattr(loading, "ACTIVE_CHECK_SECONDS", 0.0)
     previous = ModelVersion.objects.get()
     broken = train_model_version(force=True)
     (media_root / broken.artifact.name).write_bytes(b"not a model")
     active_model.clear()
 
-    with caplog.at_level(logging.ERROR, logger="recommendations.serving"):
+    with caplog.at_level(logging.ERROR, logger="recommendations.loading"):
         assert active_model.get().version_id == previous.pk
         client.force_login(member)
         response = client.get(reverse("home"))
@@ -111,7 +111,7 @@ def test_a_missing_artifact_with_nothing_to_fall_back_on_serves_popular_items(me
     (media_root / version.artifact.name).unlink()
     active_model.clear()
 
-    with caplog.at_level(logging.ERROR, logger="recommendations.serving"):
+    with caplog.at_level(logging.ERROR, logger="recommendations.loading"):
         client.force_login(member)
         response = client.get(reverse("home"))
         feed = feed_for_user(user=member, limit=5)

@@ -5,6 +5,8 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from recommendations.models import ModelVersion
+from recommendations.tasks import QueueUnavailable, train_model, train_model_enqueue, workers_alive
+from recommendations.training import TrainingAlreadyRunning, train_model_version
 
 
 class Command(BaseCommand):
@@ -19,43 +21,45 @@ class Command(BaseCommand):
 
     def handle(self, *args, force, wait, inline, algorithm, timeout, **options):
         if inline:
-            from recommendations.training import TrainingAlreadyRunning, train_model_version
-
             try:
                 version = train_model_version(trigger=ModelVersion.Trigger.MANUAL, algorithm=algorithm, force=force)
             except TrainingAlreadyRunning as exc:
                 raise CommandError(str(exc)) from None
             return self._report(version)
-        version_id = self._enqueue(force, algorithm, wait, timeout)
-        if not wait:
-            return
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            version = ModelVersion.objects.get(pk=version_id)
-            if version.status != ModelVersion.Status.TRAINING:
-                return self._report(version)
-            time.sleep(0.5)
-        raise CommandError(f"v{version_id} is still training after {timeout:.0f} s")
-
-    def _enqueue(self, force, algorithm, wait, timeout):
-        from recommendations.tasks import train_model
-
         try:
-            result = train_model.apply_async(
-                kwargs={"trigger": ModelVersion.Trigger.MANUAL, "force": force, "algorithm": algorithm},
-                retry=False,
+            if wait:
+                self._require_worker()
+            result = train_model_enqueue(
+                trigger=ModelVersion.Trigger.MANUAL, force=force, algorithm=algorithm, result=wait
             )
-        except Exception as exc:
-            raise CommandError(f"Cannot reach the Celery broker ({exc}); use --inline to train here.") from None
+        except QueueUnavailable as exc:
+            raise CommandError(f"{exc}. Start the services, or use --inline to train in this process.") from None
         self.stdout.write(f"Training queued (task {result.id}).")
-        if not wait:
-            return None
+        if wait:
+            self._report(self._wait(result, timeout))
+
+    def _require_worker(self):
+        # Without a worker the run would never start and --wait would sit out its whole timeout.
+        if train_model.app.conf.task_always_eager or workers_alive():
+            return
+        raise CommandError(
+            "No Celery worker is running, so nothing would train. Start one with `make run` "
+            "(or `celery -A config worker`), or use --inline to train in this process."
+        )
+
+    def _wait(self, result, timeout) -> ModelVersion:
+        deadline = time.monotonic() + timeout
         version_id = result.get(timeout=timeout)
         if version_id is None:
             running = ModelVersion.objects.training().first()
             raise CommandError(f"Not started: a training run is already in progress ({running}).")
         self.stdout.write(f"Training v{version_id} …")
-        return version_id
+        while time.monotonic() < deadline:
+            version = ModelVersion.objects.get(pk=version_id)
+            if version.status != ModelVersion.Status.TRAINING:
+                return version
+            time.sleep(0.5)
+        raise CommandError(f"v{version_id} is still training after {timeout:.0f} s")
 
     def _report(self, version: ModelVersion):
         style = {ModelVersion.Status.ACTIVE: self.style.SUCCESS, ModelVersion.Status.FAILED: self.style.ERROR}

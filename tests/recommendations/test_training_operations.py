@@ -1,0 +1,70 @@
+"""Asking for training when the queue cannot run it: the answer comes at once and says why."""
+
+import socket
+import time
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from config.celery import app
+from recommendations.models import ModelVersion
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def closed_port() -> int:
+    # A port nobody listens on: bound, never listened to, then released.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def broker_unreachable(monkeypatch):
+    """Broker and result store on a closed port, as with Redis down; the app's cached
+    connections are dropped so every publish really tries to connect."""
+    url = f"redis://127.0.0.1:{closed_port()}/0"
+    monkeypatch.setitem(app.conf, "broker_url", url)
+    monkeypatch.setitem(app.conf, "result_backend", url)
+    monkeypatch.setitem(app.conf, "broker_transport_options", {})
+    monkeypatch.setattr(app, "_pool", None)
+    monkeypatch.setattr(app.amqp, "_producer_pool", None)
+    monkeypatch.delattr(app._local, "backend", raising=False)
+    yield url
+    app._local.__dict__.pop("backend", None)
+
+
+def test_train_wait_without_a_worker_fails_within_seconds_and_says_how_to_start_one(db):
+    started = time.monotonic()
+
+    with pytest.raises(CommandError) as error:
+        call_command("train", "--wait", "--timeout", "8")
+
+    assert time.monotonic() - started < 8
+    message = str(error.value)
+    assert "No Celery worker is running" in message
+    assert "make run" in message and "celery -A config worker" in message and "--inline" in message
+
+
+def test_the_admin_retrain_action_reports_the_broker_error_within_seconds(db, client, broker_unreachable):
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    url = reverse("admin:recommendations_modelversion_changelist")
+    started = time.monotonic()
+
+    response = client.post(url, {"action": "retrain", "_selected_action": ["0"]}, follow=True)
+
+    assert time.monotonic() - started < 3
+    shown = [str(m) for m in response.context["messages"]]
+    assert any("Training not started" in m and "Connection refused" in m for m in shown), shown
+    assert not ModelVersion.objects.exists()
+
+
+def test_train_without_inline_reports_the_broker_error_within_seconds(broker_unreachable):
+    started = time.monotonic()
+
+    with pytest.raises(CommandError, match="Connection refused.*--inline"):
+        call_command("train")
+
+    assert time.monotonic() - started < 3
