@@ -1,103 +1,111 @@
-"""Fast bulk writes shared by the importer and the API's batch ingestion.
+"""Fast bulk writes shared by the bulk services (imports and the API's batch ingestion).
 
 PostgreSQL gets COPY (several times faster than INSERT for large batches);
-other databases get executemany through Django's connection.
+other databases get executemany through Django's connection. Either way the
+database checks every row against its constraints and fires every trigger:
+nothing here switches a check off.
 
-On PostgreSQL a foreign key is checked by a trigger once per inserted row, at
-commit; for a batch of ratings that costs more than the COPY itself. Where the
-database role may set `session_replication_role` (a superuser, or a role
-granted `SET` on it, PostgreSQL 15+), the batch checks its foreign keys itself
-instead, once per distinct key: it locks the referenced rows `FOR KEY SHARE`
-(as the per-row triggers would, so they cannot be deleted before the batch
-commits), verifies that every key exists, and copies with triggers off for
-that one statement. Other roles keep the per-row triggers.
+On PostgreSQL, Django declares foreign keys DEFERRABLE INITIALLY DEFERRED, so
+their per-row checks would wait for commit. A batch runs them before it
+returns instead: a missing row raises IntegrityError at the call that caused
+it, and the rows the batch refers to stay locked FOR KEY SHARE (the lock each
+check takes) until commit, so a concurrent deletion of one of them waits for
+the batch instead of racing it. SQLite checks its foreign keys at commit.
 """
 
-import weakref
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Literal
 
-from django.db import IntegrityError, connection, models, transaction
+from django.db import connection, models, transaction
 
-_TRIGGER_BYPASS: "weakref.WeakKeyDictionary[object, bool]" = weakref.WeakKeyDictionary()
+OnConflict = Literal["raise", "ignore"]
 
 
-def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence]) -> int:
+def insert_rows(
+    model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence], *, on_conflict: OnConflict = "raise"
+) -> int:
     """Insert plain tuples into `model`'s table; returns the number of rows written.
 
-    `columns` are column names (`user_id` for a foreign key). Callers pass rows
-    already validated and free of conflicts: this is the raw fast path, it does
-    not skip duplicates. A foreign key that does not exist raises IntegrityError
-    and writes nothing.
+    `columns` are column names (`user_id` for a foreign key). With
+    `on_conflict="raise"` (the fastest path, for rows known to be new) a row
+    that breaks a unique constraint raises IntegrityError; with "ignore" such
+    rows are skipped (`ON CONFLICT DO NOTHING`) and not counted. A foreign key
+    that does not exist always raises IntegrityError; nothing of the batch is
+    written.
     """
+    if on_conflict not in ("raise", "ignore"):
+        raise ValueError(f"on_conflict must be 'raise' or 'ignore', got {on_conflict!r}")
     rows = list(rows)
     if not rows:
         return 0
-    table_sql = connection.ops.quote_name(model._meta.db_table)
+    table = connection.ops.quote_name(model._meta.db_table)
     quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
-    if connection.vendor != "postgresql":
-        rows = [tuple(_adapt(value) for value in row) for row in rows]
-        placeholders = ", ".join(["%s"] * len(columns))
-        with connection.cursor() as cursor:
-            # Table and column names come from model metadata, never from input.
-            cursor.executemany(f"INSERT INTO {table_sql} ({quoted}) VALUES ({placeholders})", rows)  # noqa: S608
-        return len(rows)
+    ignore = on_conflict == "ignore"
+    if connection.vendor == "postgresql":
+        return _copy_rows(table, quoted, rows, ignore=ignore)
+    return _execute_rows(table, quoted, len(columns), rows, ignore=ignore)
 
+
+def _execute_rows(table: str, quoted: str, width: int, rows: list[Sequence], *, ignore: bool) -> int:
+    rows = [tuple(_adapt(value) for value in row) for row in rows]
+    placeholders = ", ".join(["%s"] * width)
+    conflict = " ON CONFLICT DO NOTHING" if ignore else ""
     with transaction.atomic(), connection.cursor() as cursor:
-        keys = _foreign_keys(model, columns)
-        bypass = bool(keys) and _may_bypass_triggers(cursor)
-        if bypass:
-            for position, field in keys:
-                _lock_referenced(cursor, field, {row[position] for row in rows})
-            cursor.execute("SET LOCAL session_replication_role = replica")
-        with cursor.cursor.copy(f"COPY {table_sql} ({quoted}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        if bypass:
-            # A failed COPY needs no reset: rolling back the atomic block undoes the SET LOCAL too.
-            cursor.execute("SET LOCAL session_replication_role = DEFAULT")
-    return len(rows)
+        # Table and column names come from model metadata, never from input.
+        cursor.executemany(f"INSERT INTO {table} ({quoted}) VALUES ({placeholders}){conflict}", rows)  # noqa: S608
+        # executemany sums the rows each statement changed; a skipped conflict changed none.
+        return cursor.rowcount if ignore else len(rows)
 
 
-def _foreign_keys(model, columns) -> list[tuple[int, models.ForeignKey]]:
-    fields = {
-        field.column: field
-        for field in model._meta.concrete_fields
-        if field.is_relation and field.many_to_one and field.db_constraint
-    }
-    return [(position, fields[column]) for position, column in enumerate(columns) if column in fields]
-
-
-def _may_bypass_triggers(cursor) -> bool:
-    raw = connection.connection
-    if raw not in _TRIGGER_BYPASS:
-        if connection.pg_version >= 150000:
-            cursor.execute("SELECT has_parameter_privilege('session_replication_role', 'SET')")
+def _copy_rows(table: str, quoted: str, rows: list[Sequence], *, ignore: bool) -> int:
+    with transaction.atomic(), connection.cursor() as cursor:
+        if ignore:
+            # COPY cannot skip conflicts: copy into a staging table shaped like the target's columns,
+            # then move the rows with one INSERT … SELECT that can. Dropped at the end of this
+            # call (or with a rolled-back savepoint), and ON COMMIT DROP should anything escape.
+            staging = connection.ops.quote_name("bulk_staging")
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {staging} ON COMMIT DROP AS SELECT {quoted} FROM {table} WITH NO DATA"  # noqa: S608
+            )
+            _copy(cursor, staging, quoted, rows)
+            cursor.execute(
+                f"INSERT INTO {table} ({quoted}) SELECT {quoted} FROM {staging} ON CONFLICT DO NOTHING"  # noqa: S608
+            )
+            written = cursor.rowcount
+            cursor.execute(f"DROP TABLE {staging}")
         else:
-            cursor.execute("SELECT current_setting('is_superuser') = 'on'")
-        _TRIGGER_BYPASS[raw] = bool(cursor.fetchone()[0])
-    return _TRIGGER_BYPASS[raw]
+            _copy(cursor, table, quoted, rows)
+            written = len(rows)
+        _check_deferred_foreign_keys(cursor, table)
+    return written
 
 
-def _lock_referenced(cursor, field: models.ForeignKey, keys: set) -> None:
-    """Lock the rows `keys` point to as a foreign-key trigger would; IntegrityError names any that do not exist."""
-    target = field.target_field
-    table = connection.ops.quote_name(target.model._meta.db_table)
-    column = connection.ops.quote_name(target.column)
-    ordered = sorted(key for key in keys if key is not None)
-    # Sorted, so two batches locking overlapping keys take them in the same order.
+def _copy(cursor, table: str, quoted: str, rows: list[Sequence]) -> None:
+    # psycopg's COPY is reached past Django's cursor, so its errors are wrapped here: callers catch
+    # django.db.IntegrityError, as for any other statement.
+    with connection.wrap_database_errors, cursor.cursor.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _check_deferred_foreign_keys(cursor, table: str) -> None:
+    """Run now the checks of `table`'s deferred foreign keys that would otherwise run at commit.
+
+    SET CONSTRAINTS … IMMEDIATE fires the pending checks (PostgreSQL's own
+    triggers); setting them back to DEFERRED restores the transaction's
+    behaviour for any later write. A rolled-back savepoint restores it too.
+    """
     cursor.execute(
-        f"SELECT {column} FROM {table} WHERE {column} = ANY(%s) ORDER BY {column} FOR KEY SHARE",  # noqa: S608
-        [ordered],
+        "SELECT string_agg(format('%%I.%%I', n.nspname, c.conname), ', ') FROM pg_constraint c"
+        " JOIN pg_namespace n ON n.oid = c.connamespace"
+        " WHERE c.conrelid = %s::regclass AND c.contype = 'f' AND c.condeferred",
+        [table],
     )
-    missing = set(ordered) - {key for (key,) in cursor.fetchall()}
-    if missing:
-        shown = ", ".join(str(key) for key in sorted(missing)[:10])
-        more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
-        raise IntegrityError(
-            f"{field.model._meta.db_table}.{field.column} refers to missing {target.model._meta.db_table} rows: "
-            f"{shown}{more}"
-        )
+    names = cursor.fetchone()[0]
+    if names:
+        cursor.execute(f"SET CONSTRAINTS {names} IMMEDIATE")
+        cursor.execute(f"SET CONSTRAINTS {names} DEFERRED")
 
 
 def _adapt(value):

@@ -100,12 +100,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     # A file, not memory, so worker processes started by the tests see the same data.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # The same backend with a health check that needs no round trip (config/postgresql/base.py).
-    DATABASES["default"]["ENGINE"] = "config.postgresql"
 # Persistent connections on every backend: reopening SQLite and rerunning its
 # PRAGMAs on each request costs as much as a small query. A connection the
-# server closed (a restart) is noticed and replaced before a request uses it.
+# server closed (a restart) is noticed and replaced before a request uses it:
+# Django's health check runs `SELECT 1` on a reused connection before its first query.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60, minimum=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -1,13 +1,14 @@
-"""The raw bulk insert (COPY on PostgreSQL, executemany elsewhere) stores every value as given and keeps
-foreign keys enforced, whether PostgreSQL checks them per row or the batch checks them once."""
+"""The raw bulk insert (COPY on PostgreSQL, executemany elsewhere) stores every value as given, and the
+database keeps checking every row: unique and foreign keys, triggers, and the locks a foreign-key check takes."""
 
+import threading
+import time
 from datetime import UTC, datetime
 
-import psycopg
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connection, transaction
 
-from catalog import bulk
 from catalog.bulk import insert_rows
 from catalog.models import Interaction, Rating
 from tests.databases import postgresql_only, second_connection
@@ -15,72 +16,155 @@ from tests.factories import ItemFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
+RATING_COLUMNS = ["user_id", "item_id", "value", "created_at", "updated_at"]
+WHEN = datetime(2024, 1, 1, tzinfo=UTC)
+BOTH_MODES = pytest.mark.parametrize("on_conflict", ["raise", "ignore"])
 
-def test_awkward_text_nulls_floats_and_times_arrive_intact():
+
+def _rating(user_pk, item_pk, value=4.0):
+    return (user_pk, item_pk, value, WHEN, WHEN)
+
+
+@BOTH_MODES
+def test_awkward_text_nulls_floats_and_times_arrive_intact(on_conflict):
     user, item = UserFactory(), ItemFactory()
     when = datetime(2024, 2, 29, 23, 59, 58, 123456, tzinfo=UTC)
     keys = ["tab\there", "line\nbreak\r\n", "back\\slash \\N", "ünïcødé ✓", None, r"\t literally"]
     rows = [(user.pk, item.pk, "play", value, when, key) for key, value in zip(keys, [0.25, None, 1e-7, 3, 2.5, -1.0])]
+    columns = ["user_id", "item_id", "kind", "value", "created_at", "idempotency_key"]
 
-    written = insert_rows(Interaction, ["user_id", "item_id", "kind", "value", "created_at", "idempotency_key"], rows)
+    written = insert_rows(Interaction, columns, rows, on_conflict=on_conflict)
 
     assert written == len(rows)
     stored = list(Interaction.objects.order_by("pk").values_list("idempotency_key", "value", "created_at"))
     assert stored == [(key, value, when) for _, _, _, value, _, key in rows]
 
 
-RATING_COLUMNS = ["user_id", "item_id", "value", "created_at", "updated_at"]
+def test_ignoring_conflicts_skips_stored_and_repeated_rows_and_counts_the_rest():
+    user, rated, new, other = UserFactory(), ItemFactory(), ItemFactory(), ItemFactory()
+    Rating.objects.create(user=user, item=rated, value=3.0, created_at=WHEN, updated_at=WHEN)
+    rows = [_rating(user.pk, rated.pk, 5.0), _rating(user.pk, new.pk, 4.0), _rating(user.pk, other.pk, 2.0)]
+
+    written = insert_rows(Rating, RATING_COLUMNS, rows + rows[1:2], on_conflict="ignore")
+
+    assert written == 2
+    stored = dict(Rating.objects.filter(user=user).values_list("item_id", "value"))
+    assert stored == {rated.pk: 3.0, new.pk: 4.0, other.pk: 2.0}
 
 
-def _rating(user_pk, item_pk, value=4.0):
-    when = datetime(2024, 1, 1, tzinfo=UTC)
-    return (user_pk, item_pk, value, when, when)
+def test_a_conflict_raises_and_writes_nothing_of_the_batch_unless_ignored():
+    user, rated, new = UserFactory(), ItemFactory(), ItemFactory()
+    Rating.objects.create(user=user, item=rated, value=3.0, created_at=WHEN, updated_at=WHEN)
+
+    with pytest.raises(IntegrityError):
+        insert_rows(Rating, RATING_COLUMNS, [_rating(user.pk, new.pk), _rating(user.pk, rated.pk)])
+
+    assert dict(Rating.objects.values_list("item_id", "value")) == {rated.pk: 3.0}
 
 
-@postgresql_only
-@pytest.mark.parametrize("batch_check", [True, False], ids=["checked-per-batch", "checked-per-row"])
-def test_a_batch_rating_as_a_missing_user_is_refused_whole(monkeypatch, batch_check):
-    monkeypatch.setattr(bulk, "_may_bypass_triggers", lambda cursor: batch_check)
+def test_an_unknown_conflict_mode_is_refused():
+    with pytest.raises(ValueError, match="on_conflict"):
+        insert_rows(Rating, RATING_COLUMNS, [], on_conflict="update")
+
+
+@BOTH_MODES
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_rating_as_a_missing_user_is_refused_whole(on_conflict):
     user, item = UserFactory(), ItemFactory()
     ghost = user.pk + 1000
 
-    refused = pytest.raises(IntegrityError, match=rf"auth_user rows: {ghost}$" if batch_check else None)
-    with refused, transaction.atomic():
-        insert_rows(Rating, RATING_COLUMNS, [_rating(user.pk, item.pk), _rating(ghost, item.pk)])
-        connection.check_constraints()  # what commit does: per-row triggers raise here
+    # PostgreSQL refuses it in the call, SQLite at commit: either way before anything is stored.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert_rows(
+            Rating, RATING_COLUMNS, [_rating(user.pk, item.pk), _rating(ghost, item.pk)], on_conflict=on_conflict
+        )
 
     assert not Rating.objects.exists()
 
 
 @postgresql_only
-def test_foreign_keys_are_enforced_again_after_a_batch():
-    user, item, other = UserFactory(), ItemFactory(), ItemFactory()
-
-    assert insert_rows(Rating, RATING_COLUMNS, [_rating(user.pk, item.pk)]) == 1
-
+@BOTH_MODES
+def test_a_trigger_on_the_table_fires_for_every_inserted_row(on_conflict):
+    user, first, second = UserFactory(), ItemFactory(), ItemFactory()
     with connection.cursor() as cursor:
-        cursor.execute("SHOW session_replication_role")
-        assert cursor.fetchone()[0] == "origin"
-        with pytest.raises(IntegrityError), transaction.atomic():
-            cursor.execute(
-                "INSERT INTO catalog_rating (user_id, item_id, value, created_at, updated_at)"
-                " VALUES (%s, %s, 3, now(), now())",
-                [user.pk + 1000, other.pk],
-            )
-            connection.check_constraints()  # what commit does
+        # Created inside the test's transaction, so it is rolled back with it.
+        cursor.execute("CREATE TABLE rating_audit (user_id integer, item_id bigint)")
+        cursor.execute(
+            "CREATE FUNCTION rating_audit_row() RETURNS trigger LANGUAGE plpgsql AS $$"
+            " BEGIN INSERT INTO rating_audit VALUES (NEW.user_id, NEW.item_id); RETURN NEW; END $$"
+        )
+        cursor.execute(
+            "CREATE TRIGGER rating_audit AFTER INSERT ON catalog_rating"
+            " FOR EACH ROW EXECUTE FUNCTION rating_audit_row()"
+        )
+
+        insert_rows(
+            Rating, RATING_COLUMNS, [_rating(user.pk, first.pk), _rating(user.pk, second.pk)], on_conflict=on_conflict
+        )
+
+        cursor.execute("SELECT user_id, item_id FROM rating_audit ORDER BY item_id")
+        assert cursor.fetchall() == [(user.pk, first.pk), (user.pk, second.pk)]
 
 
 @postgresql_only
 @pytest.mark.django_db(transaction=True)
-def test_a_user_cannot_be_deleted_under_a_batch_that_rates_as_them():
+def test_deleting_a_person_a_batch_rates_as_waits_for_the_batch_then_removes_everything():
     user, item = UserFactory(), ItemFactory()
-    other = second_connection()
-    try:
-        with transaction.atomic():
-            insert_rows(Rating, RATING_COLUMNS, [_rating(user.pk, item.pk)])
-            other.execute("SET lock_timeout = '200ms'")
-            with pytest.raises(psycopg.errors.LockNotAvailable):
-                other.execute("DELETE FROM auth_user WHERE id = %s", [user.pk])
+    deletion = _in_thread(_delete_person, user.pk)
+    with transaction.atomic():
+        insert_rows(Rating, RATING_COLUMNS, [_rating(user.pk, item.pk)])
+        deletion.start()
+        time.sleep(0.5)
+        # The foreign-key check locked the person FOR KEY SHARE: the deletion cannot lock them yet.
+        assert deletion.is_alive()
         assert Rating.objects.filter(user=user).count() == 1
+    deletion.join(10)
+
+    assert deletion.error is None
+    assert not get_user_model().objects.filter(pk=user.pk).exists()
+    assert not Rating.objects.exists()
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_rating_as_a_person_being_deleted_waits_then_is_refused_whole():
+    user, item, other_item = UserFactory(), ItemFactory(), ItemFactory()
+    deleting = second_connection()
+    try:
+        deleting.execute("BEGIN")
+        deleting.execute("SELECT id FROM auth_user WHERE id = %s FOR UPDATE", [user.pk])
+        deleting.execute("DELETE FROM auth_user WHERE id = %s", [user.pk])
+        commit = threading.Timer(0.5, deleting.execute, ["COMMIT"])
+        commit.start()
+        started = time.monotonic()
+
+        with pytest.raises(IntegrityError, match="auth_user"), transaction.atomic():
+            insert_rows(Rating, RATING_COLUMNS, [_rating(user.pk, item.pk), _rating(user.pk, other_item.pk)])
+
+        assert time.monotonic() - started >= 0.4
+        commit.join()
     finally:
-        other.close()
+        deleting.close()
+    assert not Rating.objects.exists()
+
+
+def _delete_person(user_pk: int) -> None:
+    # What an account deletion does on its own connection: lock the person, then remove them and their rows.
+    with second_connection() as other, other.transaction():
+        other.execute("SELECT id FROM auth_user WHERE id = %s FOR UPDATE", [user_pk])
+        other.execute("DELETE FROM catalog_rating WHERE user_id = %s", [user_pk])
+        other.execute("DELETE FROM auth_user WHERE id = %s", [user_pk])
+
+
+class _Thread(threading.Thread):
+    error: BaseException | None = None
+
+    def run(self):
+        try:
+            super().run()
+        except BaseException as exc:  # reported by the test, not lost in the thread
+            self.error = exc
+
+
+def _in_thread(target, *args) -> _Thread:
+    return _Thread(target=target, args=args, daemon=True)
