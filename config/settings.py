@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "accounts",
     "recommendations",
     "api",
+    "games",
 ]
 # The bench_* commands (benchmarks/) exist only when asked for: `make bench` sets this.
 if env.bool("ENCORE_BENCHMARKS", default=False):
@@ -269,6 +270,14 @@ ENCORE_ADMIN_USERNAME = env.str("ENCORE_ADMIN_USERNAME", default="admin")
 ENCORE_ADMIN_PASSWORD = env.str("ENCORE_ADMIN_PASSWORD", default="")
 # Where `manage.py run` serves the site (its --bind).
 ENCORE_BIND = env.str("ENCORE_BIND", default="127.0.0.1:8000")
+
+# --- Games ----------------------------------------------------------------------------------
+# The learning controller's training: self-play games per run, games per tournament pairing
+# (and per learning-curve point), the task's hard time limit, and how often beat retrains it.
+GAMES_TRAIN_SELF_PLAY_GAMES = env.int("GAMES_TRAIN_SELF_PLAY_GAMES", default=3000, minimum=1)
+GAMES_TRAIN_EVAL_GAMES = env.int("GAMES_TRAIN_EVAL_GAMES", default=20, minimum=2)
+GAMES_TRAIN_TIME_LIMIT = env.int("GAMES_TRAIN_TIME_LIMIT", default=15 * 60, minimum=60)
+GAMES_RETRAIN_MINUTES = env.int("GAMES_RETRAIN_MINUTES", default=6 * 60, minimum=1)
 
 
 # --- REST framework -------------------------------------------------------------------------
