@@ -165,7 +165,9 @@ def model_version_mark_broken(*, version: ModelVersion, reason: str) -> ModelVer
     """Record that `version`'s artifact cannot be read; if it was serving, the previous servable version
     takes over in the same transaction. Returns the version that serves afterwards (None when none can).
     """
-    fallback = model_version_previous(exclude=version.pk) if version.status == ModelVersion.Status.ACTIVE else None
+    # Found before taking the lock: checking candidates reads their artifacts, which may take a while.
+    serving = ModelVersion.objects.active().filter(pk=version.pk).exists()
+    fallback = model_version_previous(exclude=version.pk) if serving else None
     with transaction.atomic():
         locked = ModelVersion.objects.select_for_update().filter(pk=version.pk).first()
         if locked is not None and locked.status in (ModelVersion.Status.ACTIVE, ModelVersion.Status.READY):
