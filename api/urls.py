@@ -6,6 +6,7 @@ from rest_framework.permissions import AllowAny
 
 from api.views import catalog, events, health, me, users
 from api.views.fallback import not_found
+from games.api import GameListView, GameMoveView
 
 # The only routes answering without credentials: liveness, schema and docs.
 PUBLIC = {"authentication_classes": [], "permission_classes": [AllowAny], "throttle_classes": []}
@@ -24,6 +25,8 @@ v1 = [
     path("me/ratings/", me.MyRatingsView.as_view(), name="me-ratings"),
     path("me/ratings/<int:item>/", me.MyRatingDetailView.as_view(), name="me-rating"),
     path("me/events/", me.MyEventsView.as_view(), name="me-events"),
+    path("games/", GameListView.as_view(), name="games"),
+    path("games/<slug:slug>/move/", GameMoveView.as_view(), name="game-move"),
 ]
 
 app_name = "api"

@@ -272,10 +272,12 @@ ENCORE_ADMIN_PASSWORD = env.str("ENCORE_ADMIN_PASSWORD", default="")
 ENCORE_BIND = env.str("ENCORE_BIND", default="127.0.0.1:8000")
 
 # --- Games ----------------------------------------------------------------------------------
-# The learning controller's training: self-play games per run, games per tournament pairing
-# (and per learning-curve point), the task's hard time limit, and how often beat retrains it.
+# The learning controller's training: self-play games per run, games per tournament pairing (and
+# per point of the learning curve), points on that curve, the task's hard time limit, and how
+# often beat retrains it.
 GAMES_TRAIN_SELF_PLAY_GAMES = env.int("GAMES_TRAIN_SELF_PLAY_GAMES", default=3000, minimum=1)
 GAMES_TRAIN_EVAL_GAMES = env.int("GAMES_TRAIN_EVAL_GAMES", default=20, minimum=2)
+GAMES_TRAIN_CURVE_POINTS = env.int("GAMES_TRAIN_CURVE_POINTS", default=6, minimum=0)
 GAMES_TRAIN_TIME_LIMIT = env.int("GAMES_TRAIN_TIME_LIMIT", default=15 * 60, minimum=60)
 GAMES_RETRAIN_MINUTES = env.int("GAMES_RETRAIN_MINUTES", default=6 * 60, minimum=1)
 

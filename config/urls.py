@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/", include("api.urls")),
     path("", include("catalog.urls")),
     path("", include("recommendations.urls")),
+    path("", include("games.urls")),
 ]
 
 if settings.DEBUG:

@@ -31,9 +31,12 @@ class TrainingAlreadyRunning(Exception):
 def training_config(**overrides) -> TrainingConfig:
     overrides = {k: v for k, v in overrides.items() if v is not None}
     games = overrides.get("self_play_games", settings.GAMES_TRAIN_SELF_PLAY_GAMES)
-    # Six points of the learning curve after the untrained one, whatever the run's length.
+    # The learning curve: the untrained point, then GAMES_TRAIN_CURVE_POINTS more, whatever the run's length.
+    points = settings.GAMES_TRAIN_CURVE_POINTS
     config = TrainingConfig(
-        self_play_games=games, curve_every=max(games // 6, 1), curve_games=settings.GAMES_TRAIN_EVAL_GAMES
+        self_play_games=games,
+        curve_every=max(games // points, 1) if points else 0,
+        curve_games=settings.GAMES_TRAIN_EVAL_GAMES,
     )
     return replace(config, **overrides)
 

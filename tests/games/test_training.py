@@ -1,0 +1,72 @@
+import json
+
+import pytest
+from django.core.management import call_command
+from django.test import override_settings
+
+from games.models import GameModelVersion, Match
+from games.services import game_ensure
+from games.serving import controller_for, forget_loaded
+from games.tasks import train_learning
+from games.training import TrainingAlreadyRunning, train_learning_version
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_training_produces_an_active_version_with_its_tournament_results(tiny_training):
+    version = train_learning_version()
+    assert version.status == GameModelVersion.Status.ACTIVE
+    metrics = version.metrics
+    assert {"learning_vs_random", "learning_vs_rules", "learning_vs_strategy"} <= set(metrics)
+    assert metrics["self_play_games"] == 12
+    assert [point["games"] for point in metrics["learning_curve"]] == [0, 12]
+    assert version.artifact_size and len(version.artifact_sha256) == 64
+    controller, label = controller_for(game=version.game, engine="learning")
+    assert label == f"v{version.pk}"
+
+
+def test_a_retrain_learns_from_recorded_games_and_replaces_the_playing_version(tiny_training):
+    first = train_learning_version()
+    Match.objects.create(
+        game=first.game, player=UserFactory(), engine="rules", level=1, player_side=1, moves=[3, 4, 3, 4, 3, 4, 3],
+        result=Match.Result.WIN, rating_before=1200, rating_after=1220, started_at=first.created_at,
+    )  # fmt: skip
+    second = train_learning_version()
+    first.refresh_from_db()
+    assert (first.status, second.status) == (GameModelVersion.Status.RETIRED, GameModelVersion.Status.ACTIVE)
+    assert second.metrics["human_games"] == 1 and second.metrics["warm_start"]
+    assert second.metrics["training_games_total"] == first.metrics["training_games_total"] + 13
+
+
+def test_only_one_run_trains_a_game_at_a_time(tiny_training):
+    GameModelVersion.objects.create(game=game_ensure(slug="connect-four"))
+    with pytest.raises(TrainingAlreadyRunning):
+        train_learning_version()
+
+
+def test_a_damaged_artifact_is_not_served(tiny_training, caplog):
+    version = train_learning_version()
+    path = version.artifact.path
+    with open(path, "r+b") as handle:
+        handle.truncate(100)
+    forget_loaded()
+    controller, label = controller_for(game=version.game, engine="learning")
+    assert label == "untrained"
+    assert "cannot be read" in caplog.text
+
+
+@override_settings(CELERY_TASK_ALWAYS_EAGER=True)
+def test_the_task_and_the_command_train(tiny_training, capsys):
+    version_id = train_learning.apply().get()
+    assert GameModelVersion.objects.get(pk=version_id).trigger == GameModelVersion.Trigger.SCHEDULE
+    call_command("games", "train", "--game", "connect-four", "--inline", "--self-play-games", "4")
+    out = capsys.readouterr().out
+    assert "(Active)" in out and "learning_vs_rules" in out
+
+
+def test_the_tournament_command_ends_with_a_json_line(db, capsys, quick_strategy):
+    call_command("games", "tournament", "--game", "connect-four", "--games", "2", "--json")
+    results = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert {"strategy_vs_rules", "learning_vs_random", "learning_vs_rules"} <= set(results)
+    assert results["rules_vs_random"] >= 0.5
