@@ -26,6 +26,9 @@ def broker_unreachable(monkeypatch):
     """Broker and result store on a closed port, as with Redis down; the app's cached
     connections are dropped so every publish really tries to connect."""
     url = f"redis://127.0.0.1:{closed_port()}/0"
+    # Celery reads these variables before its configuration: the CI's own broker must not answer instead.
+    for variable in ("CELERY_BROKER_URL", "CELERY_BROKER_WRITE_URL", "CELERY_RESULT_BACKEND"):
+        monkeypatch.setenv(variable, url)
     monkeypatch.setitem(app.conf, "broker_url", url)
     monkeypatch.setitem(app.conf, "result_backend", url)
     monkeypatch.setitem(app.conf, "broker_transport_options", {})
