@@ -13,7 +13,7 @@ from tests.factories import ItemFactory
 
 pytestmark = pytest.mark.django_db
 PUBLIC = {"/api/v1/health/", "/api/schema/", "/api/docs/"}
-SAMPLE_ARGS = {"pk": "1", "item": "1", "user": "someone"}
+SAMPLE_ARGS = {"pk": "1", "item": "1", "user": "someone", "slug": "connect-four"}
 
 
 def api_routes():
