@@ -9,6 +9,7 @@ and a refresh counts every rating committed before it took the lock.
 
 from collections.abc import Iterable
 
+from django.db import connection
 from django.db.models import Avg, Case, Count, F, FloatField, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce, Floor
 
@@ -37,12 +38,30 @@ def item_stats_refresh(*, item_ids: Iterable[int] | None = None) -> int:
         ids = items_lock(item_ids=item_ids)
         if not ids:
             return 0
+        if connection.vendor == "postgresql":
+            return _refresh_postgresql(ids)
         items = Item.objects.filter(pk__in=ids)
     ratings = Rating.objects.filter(item=OuterRef("pk")).order_by().values("item")
     return items.update(
         rating_count=Coalesce(Subquery(ratings.annotate(n=Count("pk")).values("n")), 0),
         rating_avg=Subquery(ratings.annotate(a=Avg("value")).values("a")),
     )
+
+
+def _refresh_postgresql(ids: list[int]) -> int:
+    """The same UPDATE as one join over the items' ratings, in index order: two correlated
+    subqueries per item cost several times more on a batch of thousands of items."""
+    item, rating = (connection.ops.quote_name(model._meta.db_table) for model in (Item, Rating))
+    pk_type = Item._meta.pk.db_type(connection)
+    with connection.cursor() as cursor:
+        # Names come from model metadata; the ids are one array parameter.
+        cursor.execute(
+            f"UPDATE {item} AS i SET rating_count = s.n, rating_avg = s.a FROM ("  # noqa: S608
+            f"SELECT p.id, count(r.item_id) AS n, avg(r.value) AS a FROM unnest(%s::{pk_type}[]) AS p(id) "
+            f"LEFT JOIN {rating} AS r ON r.item_id = p.id GROUP BY p.id) AS s WHERE i.id = s.id",
+            [ids],
+        )
+        return cursor.rowcount
 
 
 def item_stats_adjust(*, item_id: int, count: int, total: float) -> None:

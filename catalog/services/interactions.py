@@ -101,7 +101,7 @@ def _without_stored_keys(rows: list[EventRow]) -> list[EventRow]:
     if not keyed:
         return rows
     stored = set(pairs_lookup(Interaction, ("user_id", "idempotency_key"), "idempotency_key", keyed,
-                              where="idempotency_key IS NOT NULL AND "))  # fmt: skip
+                              condition="t.idempotency_key IS NOT NULL"))  # fmt: skip
     fresh = []
     for row in rows:
         if row[5]:

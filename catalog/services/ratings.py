@@ -73,41 +73,76 @@ class RatingsWritten:
 
 @transaction.atomic
 def ratings_upsert_bulk(*, rows: Iterable[RatingRow]) -> RatingsWritten:
-    """Many rating_upserts at once: the same end state, set-based.
+    """Many rating_upserts at once, in order: the same end state, set-based.
 
-    Within the batch the last row of a (user, item) pair wins, as it would one
-    request at a time. The counters of the items whose ratings changed are
-    refreshed in one statement before commit.
+    The counters of the items whose ratings changed are refreshed in one
+    statement before commit.
     """
-    latest: dict[tuple[int, int], tuple[float, datetime]] = {}
+    by_pair = _by_pair(rows)
+    written = RatingsWritten()
+    if not by_pair:
+        return written
+    user_ids, item_ids = {user_id for user_id, _ in by_pair}, {item_id for _, item_id in by_pair}
+    users, items = present_locked(get_user_model(), user_ids), present_locked(Item, item_ids)
+    written.missing_users, written.missing_items = user_ids - users, item_ids - items
+    if written.missing_users or written.missing_items:
+        by_pair = {pair: seq for pair, seq in by_pair.items() if pair[0] in users and pair[1] in items}
+    new, changed = _plan(by_pair, pairs_lookup(Rating, ("user_id", "item_id"), "value", by_pair))
+    _insert_new(new)
+    _upsert(changed)
+    written.created, written.updated = len(new), len(changed)
+    written.unchanged = len(by_pair) - len(new) - len(changed)
+    item_stats_refresh(item_ids={row[1] for row in new + changed})
+    return written
+
+
+def _by_pair(rows: Iterable[RatingRow]) -> dict[tuple[int, int], list[tuple[float, datetime]]]:
+    by_pair: dict[tuple[int, int], list[tuple[float, datetime]]] = {}
     for user_id, item_id, value, at in rows:
         if value not in _VALID:
             raise InvalidRating(f"a rating must be 0.5 to 5.0 in half steps, got {value}")
-        latest[user_id, item_id] = (value, at)
-    written = RatingsWritten()
-    if not latest:
-        return written
-    users = present_locked(get_user_model(), {user_id for user_id, _ in latest})
-    items = present_locked(Item, {item_id for _, item_id in latest})
-    written.missing_users = {user_id for user_id, _ in latest} - users
-    written.missing_items = {item_id for _, item_id in latest} - items
-    kept = {pair: row for pair, row in latest.items() if pair[0] in users and pair[1] in items}
-    stored = pairs_lookup(Rating, ("user_id", "item_id"), "value", kept)
+        seq = by_pair.get((user_id, item_id))
+        if seq is None:
+            by_pair[user_id, item_id] = [(value, at)]
+        else:
+            seq.append((value, at))
+    return by_pair
+
+
+def _plan(by_pair: dict, stored: dict) -> tuple[list[tuple], list[tuple]]:
+    """The rows to insert and the stored ratings to change, as table rows."""
     new, changed = [], []
     # Sorted, so two batches touching the same ratings lock them in the same order.
-    for (user_id, item_id), (value, at) in sorted(kept.items()):
+    for (user_id, item_id), seq in sorted(by_pair.items()):
         old = stored.get((user_id, item_id))
+        if old is None and len(seq) == 1:  # the common case, without the replay
+            new.append((user_id, item_id, seq[0][0], seq[0][1], seq[0][1]))
+            continue
+        value, created, updated = _replay(old, seq)
         if old is None:
-            new.append((user_id, item_id, value, at, at))
-        elif old != value:
-            changed.append((user_id, item_id, value, at, at))
-    _insert_new(new)
-    upsert_rows(Rating, _COLUMNS, changed, unique=["user_id", "item_id"], update=["value", "updated_at"],
-                changed_if="value")  # fmt: skip
-    written.created, written.updated = len(new), len(changed)
-    written.unchanged = len(kept) - len(new) - len(changed)
-    item_stats_refresh(item_ids={row[1] for row in new + changed})
-    return written
+            new.append((user_id, item_id, value, created, updated))
+        elif updated is not None:
+            changed.append((user_id, item_id, value, updated, updated))
+    return new, changed
+
+
+def _replay(old: float | None, seq: list[tuple[float, datetime]]):
+    """(value, created_at, updated_at) after rating_upsert of each (value, at) in turn; updated_at is
+    None when a stored rating ends untouched (every row repeated its value)."""
+    if old is None:
+        (value, created), seq = seq[0], seq[1:]
+        updated = created
+    else:
+        value, created, updated = old, None, None
+    for new_value, at in seq:
+        if new_value != value:
+            value, updated = new_value, at
+    return value, created, updated
+
+
+def _upsert(rows: list[tuple]) -> None:
+    upsert_rows(Rating, _COLUMNS, rows, unique=["user_id", "item_id"], update=["value", "updated_at"],
+                changed_if=["value", "updated_at"])  # fmt: skip
 
 
 def _insert_new(rows: list[tuple]) -> None:
@@ -117,5 +152,4 @@ def _insert_new(rows: list[tuple]) -> None:
     except IntegrityError:
         # A concurrent writer stored some of these pairs since the lookup (the people and items
         # are locked, so nothing else is missing): upsert them instead.
-        upsert_rows(Rating, _COLUMNS, rows, unique=["user_id", "item_id"], update=["value", "updated_at"],
-                    changed_if="value")  # fmt: skip
+        _upsert(rows)

@@ -1,5 +1,6 @@
 """Set-based SQL shared by the bulk write services: plain tuples in, no ORM object per row."""
 
+import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
@@ -32,51 +33,61 @@ def present_locked(model: type[models.Model], ids: Iterable[int]) -> set[int]:
     writes can be refused row by row instead of failing the commit.
     """
     ordered = sorted(set(ids))
-    found: set[int] = set()
     pk = connection.ops.quote_name(model._meta.pk.column)
-    lock = " ORDER BY 1 FOR KEY SHARE" if connection.vendor == "postgresql" else ""
-    step = _chunk_size(1)
+    # Names come from model metadata, values are parameters.
+    select = f"SELECT {pk} FROM {_table(model)} WHERE {pk}"  # noqa: S608
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # In key order, so two batches sharing people take their locks in the same order.
+            cursor.execute(f"{select} = ANY(%s) ORDER BY 1 FOR KEY SHARE", [ordered])
+            return {key for (key,) in cursor.fetchall()}
+        found: set[int] = set()
+        step = _chunk_size(1)
         for start in range(0, len(ordered), step):
             part = ordered[start : start + step]
-            marks = ", ".join(["%s"] * len(part))
-            # Names come from model metadata, values are parameters.
-            cursor.execute(f"SELECT {pk} FROM {_table(model)} WHERE {pk} IN ({marks}){lock}", part)  # noqa: S608
+            cursor.execute(f"{select} IN ({', '.join(['%s'] * len(part))})", part)
             found.update(key for (key,) in cursor.fetchall())
-    return found
+        return found
 
 
 def pairs_lookup(
-    model: type[models.Model], keys: tuple[str, str], value: str, pairs: Iterable[tuple], *, where: str = ""
+    model: type[models.Model], keys: tuple[str, str], value: str, pairs: Iterable[tuple], *, condition: str = "TRUE"
 ) -> dict[tuple, object]:
     """`{(a, b): value}` for the stored rows whose `keys` columns match one of `pairs`.
 
-    Row-value lookups on a two-column unique index: `a IN (...) AND b IN (...)`
-    would match every combination and, for people with long histories, scan them all.
+    `condition` filters the rows further (the table is aliased `t`). Pair
+    lookups use the two-column unique index: `a IN (...) AND b IN (...)` would
+    match every combination and, for people with long histories, scan them all.
     """
     pairs = list(set(pairs))
-    first, second = (connection.ops.quote_name(key) for key in keys)
-    column = connection.ops.quote_name(value)
-    found: dict[tuple, object] = {}
-    step = _chunk_size(2)
+    first, second, column = (connection.ops.quote_name(name) for name in (*keys, value))
+    # Names come from model metadata and callers' constants; values are parameters.
+    select = f"SELECT t.{first}, t.{second}, t.{column} FROM {_table(model)} AS t "  # noqa: S608
+    # One statement whatever the number of pairs, joined to the table so that the database probes
+    # the unique index once per pair (a long `IN (VALUES …)` list is planned as a scan of the table).
+    if connection.vendor == "postgresql":
+        types = [model._meta.get_field(key).db_type(connection) for key in keys]
+        sql = (
+            f"{select}JOIN unnest(%s::{types[0]}[], %s::{types[1]}[]) AS p(a, b) "
+            f"ON t.{first} = p.a AND t.{second} = p.b WHERE {condition}"
+        )
+        params = [[a for a, _ in pairs], [b for _, b in pairs]]
+    else:
+        sql = (
+            f"{select}JOIN json_each(%s) AS p ON t.{first} = json_extract(p.value, '$[0]') "
+            f"AND t.{second} = json_extract(p.value, '$[1]') WHERE {condition}"
+        )
+        params = [json.dumps(pairs)]
     with connection.cursor() as cursor:
-        for start in range(0, len(pairs), step):
-            part = pairs[start : start + step]
-            values = ", ".join(["(%s, %s)"] * len(part))
-            cursor.execute(
-                f"SELECT {first}, {second}, {column} FROM {_table(model)} "  # noqa: S608
-                f"WHERE {where}({first}, {second}) IN (VALUES {values})",
-                [item for pair in part for item in pair],
-            )
-            found.update(((a, b), v) for a, b, v in cursor.fetchall())
-    return found
+        cursor.execute(sql, params)
+        return {(a, b): v for a, b, v in cursor.fetchall()}
 
 
 def upsert_rows(
     model: type[models.Model], columns: Sequence[str], rows: list[Sequence], *, unique: Sequence[str],
-    update: Sequence[str], changed_if: str,
+    update: Sequence[str], changed_if: Sequence[str],
 ) -> None:  # fmt: skip
-    """INSERT … ON CONFLICT (`unique`) DO UPDATE `update` WHERE the `changed_if` column differs.
+    """INSERT … ON CONFLICT (`unique`) DO UPDATE `update` WHERE one of the `changed_if` columns differs.
 
     One statement per chunk on both PostgreSQL and SQLite; a concurrent writer
     of the same key is waited for, then updated, never a unique violation.
@@ -85,7 +96,9 @@ def upsert_rows(
     quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
     conflict = ", ".join(connection.ops.quote_name(c) for c in unique)
     sets = ", ".join(f"{connection.ops.quote_name(c)} = excluded.{connection.ops.quote_name(c)}" for c in update)
-    changed = connection.ops.quote_name(changed_if)
+    changed = " OR ".join(
+        f"{table}.{name} <> excluded.{name}" for name in (connection.ops.quote_name(c) for c in changed_if)
+    )
     step = _chunk_size(len(columns))
     with connection.cursor() as cursor:
         for start in range(0, len(rows), step):
@@ -93,6 +106,6 @@ def upsert_rows(
             marks = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(part))
             cursor.execute(
                 f"INSERT INTO {table} ({quoted}) VALUES {marks} ON CONFLICT ({conflict}) "  # noqa: S608
-                f"DO UPDATE SET {sets} WHERE {table}.{changed} <> excluded.{changed}",
+                f"DO UPDATE SET {sets} WHERE {changed}",
                 [_adapt(value) for row in part for value in row],
             )
