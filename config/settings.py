@@ -330,6 +330,7 @@ SPECTACULAR_SETTINGS = {
         "ItemKindEnum": "catalog.models.Item.Kind",
         "EventKindEnum": "api.serializers.EVENT_KINDS",
         "InteractionKindEnum": "catalog.models.Interaction.Kind",
+        "EngineEnum": "games.engine.ENGINES",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
