@@ -28,9 +28,9 @@ from games.engine.search import SCALE, Search
 ARTIFACT_FORMAT = 1
 # level -> (search depth in half-moves, seconds allowed)
 LEARNING_LEVELS = {1: (1, None), 2: (2, None), 3: (4, 0.15), 4: (6, 0.5), 5: (8, 1.0)}
-# Before any training: a value that knows only that threats are good for their owner.
+# Before any training the value knows nothing (0 everywhere): the controller then plays only what
+# its short search proves, so the learning curve starts from the search alone.
 INITIAL_WEIGHTS = np.zeros(N_FEATURES)
-INITIAL_WEIGHTS[[1, 2]] = [0.05, -0.05]
 
 
 class InvalidArtifact(ValueError):
@@ -104,9 +104,11 @@ def self_play_game(value: LinearValue, rng: random.Random, *, epsilon: float) ->
 @dataclass
 class TrainingConfig:
     self_play_games: int = 3000
-    alpha: float = 0.02
+    alpha: float = 0.01  # step size at the start of self-play ...
+    alpha_half_life: int = 1000  # ... halved after this many games (1/(1 + t/T) decay): later games refine
     lam: float = 0.7
     epsilon: float = 0.15
+    average_from: float = 0.25  # the served weights are the mean of those after this fraction of self-play
     seed: int = 42
     human_passes: int = 2  # how many times recorded human games are replayed (they are few and precious)
     curve_every: int = 500  # self-play games between two points of the learning curve (0: no curve)
@@ -119,6 +121,20 @@ class TrainingResult:
     self_play_games: int
     human_games: int
     curve: list[tuple[int, float]] = field(default_factory=list)  # (training games, win rate vs rules)
+
+
+class _Average:
+    """Running mean of the weights (Polyak averaging): self-play keeps nudging them; their mean is steadier."""
+
+    def __init__(self) -> None:
+        self.total, self.count = None, 0
+
+    def add(self, weights: np.ndarray) -> None:
+        self.total = weights.copy() if self.total is None else self.total + weights
+        self.count += 1
+
+    def value(self, fallback: np.ndarray) -> np.ndarray:
+        return fallback if self.total is None else self.total / self.count
 
 
 def train_value(
@@ -137,15 +153,19 @@ def train_value(
             before = weights
             weights = learn_from_game(weights, moves, alpha=config.alpha, lam=config.lam)
             used += before is not weights
-    curve = []
+    curve, average = [], _Average()
     if evaluate and config.curve_every:
         curve.append((0, evaluate(weights, config.seed)))
+    average_after = int(config.self_play_games * config.average_from)
     for game in range(1, config.self_play_games + 1):
         moves = self_play_game(LinearValue(weights), rng, epsilon=config.epsilon)
-        weights = learn_from_game(weights, moves, alpha=config.alpha, lam=config.lam)
+        alpha = config.alpha / (1.0 + game / config.alpha_half_life)
+        weights = learn_from_game(weights, moves, alpha=alpha, lam=config.lam)
+        if game > average_after:
+            average.add(weights)
         if evaluate and config.curve_every and (game % config.curve_every == 0 or game == config.self_play_games):
-            curve.append((game, evaluate(weights, config.seed + game)))
-    return TrainingResult(weights, config.self_play_games, used // max(config.human_passes, 1), curve)
+            curve.append((game, evaluate(average.value(weights), config.seed + game)))
+    return TrainingResult(average.value(weights), config.self_play_games, used // max(config.human_passes, 1), curve)
 
 
 def config_dict(config: TrainingConfig) -> dict:

@@ -1,7 +1,7 @@
 import json
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.test import override_settings
 
 from games.models import GameModelVersion, Match
@@ -70,3 +70,17 @@ def test_the_tournament_command_ends_with_a_json_line(db, capsys, quick_strategy
     results = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert {"strategy_vs_rules", "learning_vs_random", "learning_vs_rules"} <= set(results)
     assert results["rules_vs_random"] >= 0.5
+
+
+def test_the_curve_command_draws_the_active_versions_learning_curve(tiny_training, tmp_path):
+    version = train_learning_version()
+    out = tmp_path / "curve.svg"
+    call_command("games", "curve", "--game", "connect-four", "--out", str(out))
+    svg = out.read_text()
+    assert svg.startswith("<svg") and f"learning v{version.pk}" in svg
+    assert svg.count("<circle") == len(version.metrics["learning_curve"]) == 2
+
+
+def test_the_curve_command_needs_a_trained_version(db, tmp_path):
+    with pytest.raises(CommandError, match="run `games train` first"):
+        call_command("games", "curve", "--game", "connect-four", "--out", str(tmp_path / "curve.svg"))

@@ -1,10 +1,11 @@
-"""`manage.py games train|tournament --game SLUG`: train the learning controller, or measure the controllers."""
+"""`manage.py games train|tournament|curve --game SLUG`: train the learning controller, measure, draw its curve."""
 
 import json
 import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from games.curve import learning_curve_svg
 from games.engine.tournament import tournament
 from games.models import GameModelVersion
 from games.registry import GAMES
@@ -14,10 +15,12 @@ from games.training import TrainingAlreadyRunning, tournament_entrants, train_le
 
 
 class Command(BaseCommand):
-    help = "Games: `train` a new learning controller version, or play a `tournament` between the controllers."
+    help = (
+        "Games: `train` a learning controller version, play a `tournament` between the controllers, draw the `curve`."
+    )
 
     def add_arguments(self, parser):
-        commands = parser.add_subparsers(dest="action", required=True, metavar="{train,tournament}")
+        commands = parser.add_subparsers(dest="action", required=True, metavar="{train,tournament,curve}")
         train = commands.add_parser("train", help="Train, evaluate and activate a new learning version")
         train.add_argument("--inline", action="store_true", help="Train in this process instead of on a worker")
         train.add_argument("--self-play-games", type=int, default=None, help="Self-play games (default: settings)")
@@ -26,12 +29,16 @@ class Command(BaseCommand):
         play.add_argument("--games", type=int, default=20, help="Games per pair (half from each side)")
         play.add_argument("--seed", type=int, default=0)
         play.add_argument("--json", action="store_true", dest="as_json", help="End with one JSON line of the results")
-        for sub in (train, play):
+        curve = commands.add_parser("curve", help="Write the active version's learning curve as an SVG chart")
+        curve.add_argument("--out", required=True, help="The .svg file to write")
+        for sub in (train, play, curve):
             sub.add_argument("--game", default="connect-four", choices=sorted(GAMES))
 
     def handle(self, *args, action, game, **options):
         if action == "train":
             return self._train(game, **options)
+        if action == "curve":
+            return self._curve(game, **options)
         return self._tournament(game, **options)
 
     def _train(self, slug, *, inline, self_play_games, seed, **options):
@@ -73,3 +80,15 @@ class Command(BaseCommand):
         self.stdout.write(f"{len(results)} pairings of {games} games in {time.perf_counter() - started:.1f} s")
         if as_json:
             self.stdout.write(json.dumps({"game": slug, "games_per_pair": games, **results}))
+
+    def _curve(self, slug, *, out, **options):
+        version = GameModelVersion.objects.active().filter(game__slug=slug).first()
+        points = [
+            (p["games"], p["win_rate_vs_rules"]) for p in (version.metrics.get("learning_curve", []) if version else [])
+        ]
+        if not points:
+            raise CommandError("no active version with a learning curve: run `games train` first")
+        title = f"{version.game} learning v{version.pk}: win rate vs rules by training games"
+        with open(out, "w", encoding="utf-8") as handle:
+            handle.write(learning_curve_svg(points, title=title))
+        self.stdout.write(f"Wrote {out} ({len(points)} points).")
