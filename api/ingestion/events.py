@@ -20,7 +20,7 @@ from api.models import ApiClient
 from api.selectors import MAX_PK, items_visible, text_problem
 from api.serializers import EVENT_KINDS
 from catalog.models import RATING_VALUES, Item
-from catalog.services import interactions_record_bulk, ratings_upsert_bulk
+from catalog.services import EventsRecorded, RatingsWritten, interactions_record_bulk, ratings_upsert_bulk
 
 KINDS = frozenset(EVENT_KINDS)
 RATINGS = frozenset(RATING_VALUES)
@@ -66,15 +66,17 @@ def events_ingest(*, client: ApiClient, rows: list) -> EventReport:
     ratings = [(r.user_id, r.item_id, r.value, r.at) for r in valid if r.kind == "rating"]
     events = [(r.user_id, r.item_id, r.kind, r.value, r.at, r.key) for r in valid if r.kind != "rating"]
     with transaction.atomic():
-        rated = ratings_upsert_bulk(rows=ratings)
+        # Events first: their people are locked before the ratings lock any item's counters, so a
+        # batch never waits for a person being deleted while holding an item that deletion needs.
         recorded = interactions_record_bulk(rows=events)
+        rated = ratings_upsert_bulk(rows=ratings)
     report.duplicates = recorded.duplicates
     report.accepted = len(valid) - _reject_vanished(valid, rated, recorded, report)
     report.errors.sort(key=lambda e: e["index"])
     return report
 
 
-def _reject_vanished(rows: list[EventRow], rated, recorded, report: EventReport) -> int:
+def _reject_vanished(rows: list[EventRow], rated: RatingsWritten, recorded: EventsRecorded, report: EventReport) -> int:
     """Report the rows whose user or item was deleted while the batch was being written; returns how many."""
     users = rated.missing_users | recorded.missing_users
     items = rated.missing_items | recorded.missing_items
