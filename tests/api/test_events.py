@@ -224,3 +224,37 @@ def test_a_batch_that_meets_a_deletion_in_progress_waits_then_refuses_that_perso
     assert "Unknown user 'gone'" in report.errors[0]["errors"]["user"][0]
     assert not get_user_model().objects.filter(pk=gone.pk).exists()
     assert api_counters(partner, item) == (1, 4.0)
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_and_a_deletion_sharing_an_item_do_not_deadlock(partner):
+    item = ItemFactory()
+    partner.post(URL, [{"user": "gone", "item": item.pk, "kind": "rating", "value": 5}])
+    gone = ClientUser.objects.get(external_id="gone").user
+    deletion_holds_the_person, deletion_may_go_on = threading.Event(), threading.Event()
+    reports, errors = [], []
+
+    def deletion():
+        with transaction.atomic():
+            get_user_model().objects.select_for_update().get(pk=gone.pk)
+            deletion_holds_the_person.set()
+            deletion_may_go_on.wait(10)
+            person_forget(user=gone)  # refreshes the item's counters: needs the item's row
+
+    def batch():
+        deletion_holds_the_person.wait(10)
+        rows = [{"user": "stays", "item": item.pk, "kind": "rating", "value": 4},
+                {"user": "gone", "item": item.pk, "kind": "view"}]  # fmt: skip
+        reports.append(events.events_ingest(client=partner.client, rows=rows))
+
+    threads = [in_thread(deletion, errors), in_thread(batch, errors)]
+    wait_until_someone_waits_for_a_lock()  # the batch, on the person being deleted
+    deletion_may_go_on.set()
+    for thread in threads:
+        thread.join(10)
+
+    assert errors == []
+    (report,) = reports
+    assert (report.accepted, [e["index"] for e in report.errors]) == (1, [1])
+    assert api_counters(partner, item) == (1, 4.0)
