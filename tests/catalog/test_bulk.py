@@ -114,8 +114,8 @@ def test_deleting_a_person_a_batch_rates_as_waits_for_the_batch_then_removes_eve
     with transaction.atomic():
         insert_rows(Rating, RATING_COLUMNS, [_rating(user.pk, item.pk)])
         deletion.start()
-        time.sleep(0.5)
         # The foreign-key check locked the person FOR KEY SHARE: the deletion cannot lock them yet.
+        _wait_for_a_lock_wait()
         assert deletion.is_alive()
         assert Rating.objects.filter(user=user).count() == 1
     deletion.join(10)
@@ -146,6 +146,19 @@ def test_a_batch_rating_as_a_person_being_deleted_waits_then_is_refused_whole():
     finally:
         deleting.close()
     assert not Rating.objects.exists()
+
+
+def _wait_for_a_lock_wait() -> None:
+    with second_connection() as watcher:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            waiting = watcher.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            ).fetchone()[0]
+            if waiting:
+                return
+            time.sleep(0.05)
+    raise AssertionError("nothing waited for a lock")
 
 
 def _delete_person(user_pk: int) -> None:
