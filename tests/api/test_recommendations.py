@@ -62,7 +62,8 @@ def test_the_view_accepts_exactly_what_the_serializer_accepts(partner, shelf, na
             assert error["message"].startswith(f"{name}: ")
 
 
-def test_a_cached_answer_is_one_query_seen_by_django(partner, shelf):
+def test_a_cached_answer_is_one_query_seen_by_django(partner, shelf, settings):
+    settings.API_KEY_CACHE_SECONDS = 3600  # the key's own lookup is not what this counts
     first = ids(partner.get(PATH, {"limit": 5}))
     seen = []
     with (
