@@ -162,5 +162,7 @@ def test_a_cached_feed_costs_one_query_to_prove_current(big_shelf):
         again = home_feed(user=member)
 
     assert [row.key for row in again] == [row.key for row in first]
-    # The freshness check (history and listed items), then the cards' items and their genres.
-    assert len(queries) == 3, [query["sql"] for query in queries]
+    # The freshness check (history and listed items), then the cards' items and their genres
+    # (and, every few seconds, which model version is active: not what this counts).
+    sqls = [query["sql"] for query in queries if "recommendations_modelversion" not in query["sql"]]
+    assert len(sqls) == 3, sqls
