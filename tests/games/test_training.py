@@ -1,9 +1,11 @@
 import json
+import time
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
+from config.celery import app
 from games.models import GameModelVersion, Match
 from games.services import game_ensure
 from games.serving import controller_for, forget_loaded
@@ -84,3 +86,25 @@ def test_the_curve_command_draws_the_active_versions_learning_curve(tiny_trainin
 def test_the_curve_command_needs_a_trained_version(db, tmp_path):
     with pytest.raises(CommandError, match="run `games train` first"):
         call_command("games", "curve", "--game", "connect-four", "--out", str(tmp_path / "curve.svg"))
+
+
+def test_train_without_inline_reports_the_broker_error_within_seconds(broker_unreachable):
+    started = time.monotonic()
+    with pytest.raises(CommandError, match="Connection refused.*--inline"):
+        call_command("games", "train", "--game", "connect-four")
+    assert time.monotonic() - started < 3
+
+
+def test_train_without_inline_queues_the_task(monkeypatch, capsys):
+    for variable in ("CELERY_BROKER_URL", "CELERY_BROKER_WRITE_URL"):
+        monkeypatch.setenv(variable, "memory://")
+    monkeypatch.setitem(app.conf, "broker_url", "memory://")
+    monkeypatch.setitem(app.conf, "broker_transport_options", {})
+    monkeypatch.setattr(app, "_pool", None)
+    monkeypatch.setattr(app.amqp, "_producer_pool", None)
+    call_command("games", "train", "--game", "connect-four")
+    assert "Training queued" in capsys.readouterr().out
+    with app.connection_for_write() as connection:
+        message = connection.SimpleQueue("celery").get(timeout=2)
+    assert message.headers["task"] == "games.train_learning"
+    assert not GameModelVersion.objects.exists()  # nothing trains until a worker takes it

@@ -2,6 +2,7 @@ import pytest
 from django.test import Client
 
 from catalog.models import Interaction, Item
+from catalog.services import person_forget
 from games.engine import Position
 from games.models import EngineRating, Match, PlayerSkill
 from games.services import game_ensure
@@ -92,3 +93,13 @@ def test_a_full_column_is_refused(client):
 def test_moves_need_the_csrf_token(db):
     client = Client(enforce_csrf_checks=True)
     assert client.post(PAGE + "new/", {"engine": "rules", "side": "1"}).status_code == 403
+
+
+def test_a_forgotten_member_leaves_no_games_or_rating_behind(client):
+    user = UserFactory()
+    client.force_login(user)
+    play_to_the_end(client)
+    assert Match.objects.filter(player=user).exists() and PlayerSkill.objects.filter(player=user).exists()
+    assert person_forget(user=user)
+    assert not Match.objects.exists() and not PlayerSkill.objects.exists()
+    assert EngineRating.objects.get(engine="rules", level=1).games_played == 1  # the controller's rating stays

@@ -10,7 +10,7 @@ from games.engine.tournament import tournament
 from games.models import GameModelVersion
 from games.registry import GAMES
 from games.services import game_ensure
-from games.tasks import train_learning
+from games.tasks import QueueUnavailable, train_learning_enqueue
 from games.training import TrainingAlreadyRunning, tournament_entrants, train_learning_version
 
 
@@ -46,10 +46,10 @@ class Command(BaseCommand):
             raise CommandError("--self-play-games must be at least 1")
         if not inline:
             try:
-                result = train_learning.delay(slug=slug, trigger=GameModelVersion.Trigger.MANUAL)
-            except Exception as exc:
-                raise CommandError(f"cannot reach the task queue ({exc}); use --inline to train here") from None
-            self.stdout.write(f"Training queued (task {result.id}).")
+                task_id = train_learning_enqueue(slug=slug, trigger=GameModelVersion.Trigger.MANUAL)
+            except QueueUnavailable as exc:
+                raise CommandError(f"{exc}. Start the services, or use --inline to train in this process.") from None
+            self.stdout.write(f"Training queued (task {task_id}); a worker trains it.")
             return
         try:
             version = train_learning_version(
