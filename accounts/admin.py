@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from accounts.models import Profile
+from catalog.services import people_forget
 
 admin.site.unregister(User)
 
@@ -26,6 +27,13 @@ class EncoreUserAdmin(UserAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_ratings=Count("ratings", distinct=True))
+
+    # Deleting people goes through the one write path, so their ratings leave items' counters.
+    def delete_model(self, request, obj):
+        people_forget(user_ids=[obj.pk])
+
+    def delete_queryset(self, request, queryset):
+        people_forget(user_ids=queryset.values_list("pk", flat=True))
 
     @admin.display(description="history", ordering="n_ratings")
     def history(self, user):

@@ -4,6 +4,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from catalog.models import Genre, Interaction, Item, ItemTag, Rating, Tag
+from catalog.services import interactions_delete, ratings_delete
 
 
 @admin.register(Genre)
@@ -65,8 +66,22 @@ class ItemAdmin(admin.ModelAdmin):
         self.message_user(request, f"{queryset.update(is_active=True)} items shown.")
 
 
+class WhatPeopleDidAdmin(admin.ModelAdmin):
+    """Ratings and events are what people did: staff look them up and may remove abuse, but never
+    write them; deletions go through the one write path, which keeps items' counters true."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def delete_model(self, request, obj):
+        self.delete_queryset(request, self.model.objects.filter(pk=obj.pk))
+
+
 @admin.register(Rating)
-class RatingAdmin(admin.ModelAdmin):
+class RatingAdmin(WhatPeopleDidAdmin):
     list_display = ["user", "item", "value", "updated_at"]
     list_filter = ["value"]
     search_fields = ["user__username", "item__title"]
@@ -76,9 +91,12 @@ class RatingAdmin(admin.ModelAdmin):
     date_hierarchy = "updated_at"
     show_full_result_count = False
 
+    def delete_queryset(self, request, queryset):
+        ratings_delete(rating_ids=queryset.values_list("pk", flat=True))
+
 
 @admin.register(Interaction)
-class InteractionAdmin(admin.ModelAdmin):
+class InteractionAdmin(WhatPeopleDidAdmin):
     list_display = ["user", "kind", "item", "value", "created_at"]
     list_filter = ["kind"]
     search_fields = ["user__username", "item__title"]
@@ -87,3 +105,6 @@ class InteractionAdmin(admin.ModelAdmin):
     list_select_related = ["user", "item"]
     date_hierarchy = "created_at"
     show_full_result_count = False
+
+    def delete_queryset(self, request, queryset):
+        interactions_delete(event_ids=queryset.values_list("pk", flat=True))

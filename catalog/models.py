@@ -61,7 +61,7 @@ class Item(models.Model):
     source_id = models.CharField(max_length=100, blank=True, default="")
     external_ids = models.JSONField(default=dict, blank=True, help_text="Ids in other databases (imdb, tmdb…)")
     is_active = models.BooleanField(default=True, help_text="Hidden items disappear from every list at once.")
-    # Denormalised counters for browse sorting; refreshed by catalog.services.item_stats_refresh.
+    # Denormalised counters for browse sorting; every write through catalog.services keeps them true.
     rating_count = models.PositiveIntegerField(default=0)
     rating_avg = models.FloatField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)

@@ -11,6 +11,7 @@ from catalog.services.interactions import (
     EventRow,
     EventsRecorded,
     interaction_record,
+    interactions_delete,
     interactions_record_bulk,
     interactions_undo,
     opinion_set,
@@ -23,6 +24,7 @@ from catalog.services.ratings import (
     rating_delete,
     rating_upsert,
     rating_validate,
+    ratings_delete,
     ratings_upsert_bulk,
 )
 
@@ -33,6 +35,7 @@ __all__ = [
     "RatingRow",
     "RatingsWritten",
     "interaction_record",
+    "interactions_delete",
     "interactions_record_bulk",
     "interactions_undo",
     "item_stats_refresh",
@@ -43,5 +46,6 @@ __all__ = [
     "rating_delete",
     "rating_upsert",
     "rating_validate",
+    "ratings_delete",
     "ratings_upsert_bulk",
 ]

@@ -50,6 +50,11 @@ def interactions_undo(*, user, item: Item, kinds) -> int:
     return Interaction.objects.filter(user=user, item=item, kind__in=kinds).delete()[0]
 
 
+def interactions_delete(*, event_ids: Iterable[int]) -> int:
+    """Remove these events (staff removing abuse)."""
+    return Interaction.objects.filter(pk__in=list(event_ids)).delete()[0]
+
+
 @transaction.atomic
 def opinion_set(*, user, item: Item, kind: str) -> None:
     """Like, dislike or "not interested", once: opposite opinions cancel each other."""

@@ -61,6 +61,16 @@ def rating_delete(*, user, item: Item) -> bool:
     return True
 
 
+@transaction.atomic
+def ratings_delete(*, rating_ids: Iterable[int]) -> int:
+    """Remove these ratings (staff removing abuse); the counters of their items are refreshed."""
+    ratings = Rating.objects.filter(pk__in=list(rating_ids))
+    items = set(ratings.values_list("item_id", flat=True))
+    deleted = ratings.delete()[0]
+    item_stats_refresh(item_ids=items)
+    return deleted
+
+
 @dataclass
 class RatingsWritten:
     created: int = 0
