@@ -192,6 +192,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# Load balancers probe health over plain HTTP inside the network: a redirect would read as "down".
+SECURE_REDIRECT_EXEMPT = [r"^api/v1/health/$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
@@ -280,6 +282,9 @@ GAMES_TRAIN_EVAL_GAMES = env.int("GAMES_TRAIN_EVAL_GAMES", default=20, minimum=2
 GAMES_TRAIN_CURVE_POINTS = env.int("GAMES_TRAIN_CURVE_POINTS", default=6, minimum=0)
 GAMES_TRAIN_TIME_LIMIT = env.int("GAMES_TRAIN_TIME_LIMIT", default=15 * 60, minimum=60)
 GAMES_RETRAIN_MINUTES = env.int("GAMES_RETRAIN_MINUTES", default=6 * 60, minimum=1)
+# Game page posts (new games and moves, each may run a search) per visitor's session, and per
+# client address too when that address is known (see CLIENT_IP_KNOWN).
+GAMES_MOVE_RATE_LIMIT = _rate_limit("GAMES_MOVE_RATE_LIMIT", "60/m")
 
 
 # --- REST framework -------------------------------------------------------------------------

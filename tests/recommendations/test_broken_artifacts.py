@@ -148,3 +148,10 @@ def test_the_admin_shows_a_broken_version_and_why(trained, admin_client):
 
     for page in (listing, detail):
         assert "Broken" in page and "Artifact unreadable" in page
+
+
+def test_health_answers_plain_http_probes_where_the_site_redirects_to_https(trained, client, settings):
+    settings.SECURE_SSL_REDIRECT = True
+
+    assert client.get("/api/v1/health/").status_code == 200
+    assert client.get("/").status_code == 301
