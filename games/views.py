@@ -1,8 +1,10 @@
 """Game pages: the list of games, and a game played move by move against a controller (JSON posts)."""
 
+from django.conf import settings
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
+from django_ratelimit.core import is_ratelimited
 
 from games.engine import ENGINES, RULES, Position
 from games.forms import AUTO, MoveForm, NewGameForm
@@ -43,9 +45,26 @@ def game_page(request, slug):
     return render(request, "games/connect_four.html", context)
 
 
+def _too_fast(request) -> bool:
+    """Counts this post; whether the visitor's session (or known address) went over GAMES_MOVE_RATE_LIMIT."""
+    # Every move may run a search: a visitor cannot make the server think without pause.
+    if not request.session.session_key:
+        request.session.create()
+    rate = settings.GAMES_MOVE_RATE_LIMIT
+    limited = is_ratelimited(
+        request, group="games-session", key=lambda group, r: r.session.session_key, rate=rate, method="POST",
+        increment=True,
+    )  # fmt: skip
+    if settings.CLIENT_IP_KNOWN:
+        limited |= is_ratelimited(request, group="games-ip", key="ip", rate=rate, method="POST", increment=True)
+    return limited
+
+
 @require_POST
 def game_new(request, slug):
     game = _game(slug)
+    if _too_fast(request):
+        return _error("Too many moves in a short time: wait a minute.", status=429)
     form = NewGameForm(request.POST)
     if not form.is_valid():
         return _error(" ".join(message for messages in form.errors.values() for message in messages))
@@ -60,6 +79,8 @@ def game_new(request, slug):
 @require_POST
 def game_move(request, slug):
     game = _game(slug)
+    if _too_fast(request):
+        return _error("Too many moves in a short time: wait a minute.", status=429)
     form = MoveForm(request.POST)
     if not form.is_valid():
         return _error("column: send a column from 0 to 6.")
@@ -70,8 +91,8 @@ def game_move(request, slug):
     return JsonResponse(_state_json(state))
 
 
-def _error(message: str) -> JsonResponse:
-    return JsonResponse({"error": message}, status=400)
+def _error(message: str, *, status: int = 400) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status)
 
 
 def _state_json(state: PlayState | None) -> dict | None:

@@ -103,3 +103,13 @@ def test_a_forgotten_member_leaves_no_games_or_rating_behind(client):
     assert person_forget(user=user)
     assert not Match.objects.exists() and not PlayerSkill.objects.exists()
     assert EngineRating.objects.get(engine="rules", level=1).games_played == 1  # the controller's rating stays
+
+
+def test_a_visitor_cannot_make_the_server_think_without_pause(client, settings):
+    settings.GAMES_MOVE_RATE_LIMIT = "3/m"
+    client.post(PAGE + "new/", {"engine": "strategy", "level": "1", "side": "1"})
+    assert [client.post(PAGE + "move/", {"column": c}).status_code for c in (3, 3, 3)] == [200, 200, 429]
+    response = client.post(PAGE + "new/", {"engine": "strategy", "side": "1"})
+    assert response.status_code == 429 and "wait a minute" in response.json()["error"]
+    elsewhere = Client(REMOTE_ADDR="192.0.2.7")  # another visitor, from another address
+    assert elsewhere.post(PAGE + "new/", {"engine": "rules", "side": "1"}).status_code == 200
