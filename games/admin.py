@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 
 from games.engine.learning import InvalidArtifact
 from games.models import EngineRating, Game, GameModelVersion, Match, PlayerSkill
+from games.tasks import QueueUnavailable, train_learning_enqueue
 from games.training import model_version_activate
 
 
@@ -9,6 +10,17 @@ from games.training import model_version_activate
 class GameAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "item", "created_at"]
     readonly_fields = ["item", "created_at"]
+    actions = ["train"]
+
+    @admin.action(description="Train a new learning version now")
+    def train(self, request, queryset):
+        for game in queryset:
+            try:
+                task_id = train_learning_enqueue(slug=game.slug, trigger=GameModelVersion.Trigger.ADMIN)
+            except QueueUnavailable as exc:
+                self.message_user(request, f"{game}: training not started, {exc}", messages.ERROR)
+            else:
+                self.message_user(request, f"{game}: training queued (task {task_id}).", messages.SUCCESS)
 
 
 @admin.register(GameModelVersion)

@@ -1,4 +1,5 @@
 import json
+import time
 
 import pytest
 from django.core.management import call_command
@@ -8,6 +9,7 @@ from django_celery_beat.models import PeriodicTask
 from catalog.models import Item
 from games.models import GameModelVersion
 from games.schedules import default_schedules_ensure
+from games.services import game_ensure
 from games.training import train_learning_version
 from tests.factories import UserFactory
 
@@ -43,3 +45,16 @@ def test_the_admin_shows_each_versions_tournament_results_and_rolls_back(client,
     assert (first.status, second.status) == (GameModelVersion.Status.ACTIVE, GameModelVersion.Status.RETIRED)
     for name in ("match", "playerskill", "enginerating"):
         assert client.get(reverse(f"admin:games_{name}_changelist")).status_code == 200
+
+
+def test_the_admin_train_action_reports_the_broker_error_within_seconds(client, broker_unreachable):
+    client.force_login(UserFactory(username="boss", is_staff=True, is_superuser=True))
+    game = game_ensure(slug="connect-four")
+    started = time.monotonic()
+    response = client.post(
+        reverse("admin:games_game_changelist"), {"action": "train", "_selected_action": [game.pk]}, follow=True
+    )
+    assert time.monotonic() - started < 3
+    shown = [str(m) for m in response.context["messages"]]
+    assert any("training not started" in m and "Connection refused" in m for m in shown), shown
+    assert not GameModelVersion.objects.exists()
