@@ -9,20 +9,15 @@ import logging
 from django.db import transaction
 
 from accounts import tasks
+from config.celery import QueueUnavailable, publish
 
 log = logging.getLogger(__name__)
-BROKER_TIMEOUT_SECONDS = 2.0  # a sign-up or reset page waits no longer than this for the broker
 
 
 def _publish(task, kwargs: dict) -> None:
-    if task.app.conf.task_always_eager:
-        task.apply_async(kwargs=kwargs)  # one-process setups: no broker to reach
-        return
     try:
-        with task.app.connection_for_write(connect_timeout=BROKER_TIMEOUT_SECONDS) as connection:
-            connection.ensure_connection(max_retries=1, interval_start=0, timeout=BROKER_TIMEOUT_SECONDS)
-            task.apply_async(kwargs=kwargs, connection=connection, retry=False)
-    except Exception:
+        publish(task, kwargs=kwargs)
+    except QueueUnavailable:
         # The page answers as usual: the member can ask again, and nothing tells the address apart.
         log.exception("could not queue %s", task.name)
 

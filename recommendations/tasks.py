@@ -14,6 +14,7 @@ from celery import chord, shared_task
 from celery.result import AsyncResult
 from celery.signals import worker_ready
 
+from config.celery import QueueUnavailable, publish
 from recommendations import sharding
 from recommendations.models import ModelVersion
 from recommendations.training import TrainingAlreadyRunning, train_model_version, training_runs_reap
@@ -22,33 +23,16 @@ from recommendations.training.sharded import Block, training_blocks_finish
 from recommendations.trending import trending_refresh
 
 log = logging.getLogger(__name__)
-BROKER_TIMEOUT_SECONDS = 2.0  # a web request or a command asking for training waits no longer for the broker
 PING_TIMEOUT_SECONDS = 1.5
-
-
-class QueueUnavailable(Exception):
-    """The broker cannot be reached, or no worker answers."""
 
 
 def train_model_enqueue(
     *, trigger: str, force: bool = False, algorithm: str | None = None, result: bool = False
 ) -> AsyncResult:
     """Queue a training run; raises QueueUnavailable with the broker's own error within seconds.
-
-    The connection is checked once with a short timeout and the message is published
-    without retries, so a broker that is down fails the caller at once instead of
-    holding it through Celery's reconnection policy. result: keep the task's return
-    value (the version id) for the caller to wait on; else nothing touches the result store.
-    """
-    try:
-        with train_model.app.connection_for_write(connect_timeout=BROKER_TIMEOUT_SECONDS) as connection:
-            connection.ensure_connection(max_retries=1, interval_start=0, timeout=BROKER_TIMEOUT_SECONDS)
-            return train_model.apply_async(
-                kwargs={"trigger": trigger, "force": force, "algorithm": algorithm},
-                connection=connection, retry=False, ignore_result=not result,
-            )  # fmt: skip
-    except Exception as exc:
-        raise QueueUnavailable(f"cannot reach the task queue: {exc or type(exc).__name__}") from exc
+    result: keep the task's return value (the version id) for the caller to wait on."""
+    kwargs = {"trigger": trigger, "force": force, "algorithm": algorithm}
+    return publish(train_model, kwargs=kwargs, keep_result=result)
 
 
 def workers_alive(*, timeout: float = PING_TIMEOUT_SECONDS) -> list[str]:

@@ -1,8 +1,10 @@
 import os
+import socket
 
 import pytest
 from django.db import connection
 
+from config.celery import app as celery_app
 from recommendations.serving import active_model
 from tests.catalog_builders import tiny_catalog  # noqa: F401 - fixture
 
@@ -74,3 +76,28 @@ def _fast_password_hashing(settings):
     # The production hasher is slow on purpose (a third of a second per account here); factories
     # create dozens of accounts per test. Logging in and checking passwords work the same way.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def closed_port() -> int:
+    # A port nobody listens on: bound, never listened to, then released.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def broker_unreachable(monkeypatch):
+    """Broker and result store on a closed port, as with Redis down; the app's cached
+    connections are dropped so every publish really tries to connect."""
+    url = f"redis://127.0.0.1:{closed_port()}/0"
+    # Celery reads these variables before its configuration: the CI's own broker must not answer instead.
+    for variable in ("CELERY_BROKER_URL", "CELERY_BROKER_WRITE_URL", "CELERY_RESULT_BACKEND"):
+        monkeypatch.setenv(variable, url)
+    monkeypatch.setitem(celery_app.conf, "broker_url", url)
+    monkeypatch.setitem(celery_app.conf, "result_backend", url)
+    monkeypatch.setitem(celery_app.conf, "broker_transport_options", {})
+    monkeypatch.setattr(celery_app, "_pool", None)
+    monkeypatch.setattr(celery_app.amqp, "_producer_pool", None)
+    monkeypatch.delattr(celery_app._local, "backend", raising=False)
+    yield url
+    celery_app._local.__dict__.pop("backend", None)

@@ -1,3 +1,5 @@
+import time
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
@@ -136,3 +138,15 @@ def test_it_changes_the_password(client):
     assert response.status_code == 302
     user.refresh_from_db()
     assert user.check_password("another-Long-Phrase-7")
+
+
+def test_with_the_broker_down_sign_up_still_answers_at_once(
+    client, broker_unreachable, django_capture_on_commit_callbacks
+):
+    started = time.monotonic()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = signup(client)
+
+    assert time.monotonic() - started < 5
+    assert response.status_code == 302 and response.url == reverse("onboarding")
+    assert get_user_model().objects.filter(username="newbie").exists()

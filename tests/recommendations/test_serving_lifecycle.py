@@ -2,14 +2,12 @@ import logging
 
 import pytest
 from django.urls import reverse
-from kombu.exceptions import OperationalError
 
 from catalog.models import Interaction, Item, Rating
 from recommendations import loading
 from recommendations.models import ModelVersion
 from recommendations.serving import active_model, feed_for_user
 from recommendations.training import train_model_version
-from tests.api.conftest import make_partner
 from tests.factories import GenreFactory, InteractionFactory, ItemFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -130,46 +128,3 @@ def test_a_scoring_error_serves_popular_items_and_is_logged(member, monkeypatch,
 
     assert feed and feed[0].reason == "Popular with everyone"
     assert "ZeroDivisionError" in caplog.text
-
-
-@pytest.fixture
-def broker_down(monkeypatch):
-    from celery.app.task import Task
-
-    def unreachable(*args, **kwargs):
-        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
-
-    monkeypatch.setattr(Task, "apply_async", unreachable)
-    monkeypatch.setattr(Task, "delay", unreachable)
-
-
-def test_with_the_broker_down_the_website_saves_ratings_and_serves_feeds(member, client, tiny_catalog, broker_down):
-    client.force_login(member)
-    item = tiny_catalog.scifi[3]
-
-    rated = client.post(reverse("item-rate", args=[item.pk]), {"value": "4.5"})
-    liked = client.post(reverse("item-feedback", args=[tiny_catalog.scifi[5].pk]), {"kind": "like"})
-    home = client.get(reverse("home"))
-
-    assert rated.status_code == 302 and liked.status_code == 302 and home.status_code == 200
-    assert Rating.objects.get(user=member, item=item).value == 4.5
-    assert Interaction.objects.filter(user=member, kind="like").count() == 1
-
-
-def test_with_the_broker_down_the_api_records_events_and_recommends(tiny_catalog, media_root, broker_down):
-    train_model_version()
-    partner = make_partner()
-
-    response = partner.post("/api/v1/events/", {"user": "u-1", "item": tiny_catalog.scifi[0].pk, "kind": "like"})
-    recs = partner.get("/api/v1/users/u-1/recommendations/")
-
-    assert response.status_code == 200, response.content
-    assert recs.status_code == 200, recs.content
-    assert Interaction.objects.filter(kind="like").count() == 1
-
-
-def test_with_the_broker_down_train_says_so_and_suggests_inline(broker_down):
-    from django.core.management import CommandError, call_command
-
-    with pytest.raises(CommandError, match="--inline"):
-        call_command("train")

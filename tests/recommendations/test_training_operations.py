@@ -1,6 +1,5 @@
 """Asking for training when the queue cannot run it: the answer comes at once and says why."""
 
-import socket
 import time
 
 import pytest
@@ -12,31 +11,6 @@ from recommendations.models import ModelVersion
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def closed_port() -> int:
-    # A port nobody listens on: bound, never listened to, then released.
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def broker_unreachable(monkeypatch):
-    """Broker and result store on a closed port, as with Redis down; the app's cached
-    connections are dropped so every publish really tries to connect."""
-    url = f"redis://127.0.0.1:{closed_port()}/0"
-    # Celery reads these variables before its configuration: the CI's own broker must not answer instead.
-    for variable in ("CELERY_BROKER_URL", "CELERY_BROKER_WRITE_URL", "CELERY_RESULT_BACKEND"):
-        monkeypatch.setenv(variable, url)
-    monkeypatch.setitem(app.conf, "broker_url", url)
-    monkeypatch.setitem(app.conf, "result_backend", url)
-    monkeypatch.setitem(app.conf, "broker_transport_options", {})
-    monkeypatch.setattr(app, "_pool", None)
-    monkeypatch.setattr(app.amqp, "_producer_pool", None)
-    monkeypatch.delattr(app._local, "backend", raising=False)
-    yield url
-    app._local.__dict__.pop("backend", None)
 
 
 def test_train_wait_without_a_worker_fails_within_seconds_and_says_how_to_start_one(db):
