@@ -186,3 +186,21 @@ def test_a_run_whose_process_on_this_machine_is_gone_is_reaped_at_once(db):
     assert dead.status == ModelVersion.Status.FAILED and "process is gone" in dead.error
     alive.save()
     assert training_runs_reap() == []
+
+
+@pytest.mark.parametrize(
+    ("algorithm", "weights", "sharded"),
+    [
+        ("itemknn", None, True),
+        ("hybrid", {"ease": 1.0, "itemknn": 0.5}, True),
+        ("hybrid", {"ease": 1.0, "userknn": 0.5}, False),  # no item-kNN in the blend: nothing worth spreading
+        ("ease", None, False),
+    ],
+)
+def test_only_a_model_with_item_knn_similarity_is_sharded(algorithm, weights, sharded):
+    from recommendations.training.sharded import needs_similarity
+
+    params = {"weights": weights} if algorithm == "hybrid" else {"k": 50}
+    version = ModelVersion(algorithm=algorithm, config={"params": params})
+
+    assert needs_similarity(version) is sharded
