@@ -1,8 +1,9 @@
 from django.contrib import admin, messages
 
+from config.celery import QueueUnavailable
 from games.engine.learning import InvalidArtifact
 from games.models import EngineRating, Game, GameModelVersion, Match, PlayerSkill
-from games.tasks import QueueUnavailable, train_learning_enqueue
+from games.tasks import train_learning_enqueue
 from games.training import model_version_activate
 
 

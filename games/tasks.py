@@ -5,28 +5,16 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
+from config.celery import publish
 from games.models import GameModelVersion
 from games.training import TrainingAlreadyRunning, train_learning_version
 
 log = logging.getLogger(__name__)
-BROKER_TIMEOUT_SECONDS = 2.0  # a command asking for training waits no longer for the broker
-
-
-class QueueUnavailable(Exception):
-    """The broker cannot be reached."""
 
 
 def train_learning_enqueue(*, slug: str, trigger: str) -> str:
     """Queue a training run and return its task id; raises QueueUnavailable with the broker's error within seconds."""
-    try:
-        with train_learning.app.connection_for_write(connect_timeout=BROKER_TIMEOUT_SECONDS) as connection:
-            connection.ensure_connection(max_retries=1, interval_start=0, timeout=BROKER_TIMEOUT_SECONDS)
-            result = train_learning.apply_async(
-                kwargs={"slug": slug, "trigger": trigger}, connection=connection, retry=False, ignore_result=True
-            )
-    except Exception as exc:
-        raise QueueUnavailable(f"cannot reach the task queue: {exc or type(exc).__name__}") from exc
-    return result.id
+    return publish(train_learning, kwargs={"slug": slug, "trigger": trigger}).id
 
 
 @shared_task(

@@ -2,7 +2,6 @@ import pytest
 
 from games.serving import forget_loaded
 from tests.api.conftest import _fresh_throttles, partner  # noqa: F401 - fixtures
-from tests.recommendations.test_training_operations import broker_unreachable  # noqa: F401 - fixture
 
 
 @pytest.fixture(autouse=True)

@@ -5,12 +5,13 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from config.celery import QueueUnavailable
 from games.curve import learning_curve_svg
 from games.engine.tournament import tournament
 from games.models import GameModelVersion
 from games.registry import GAMES
 from games.services import game_ensure
-from games.tasks import QueueUnavailable, train_learning_enqueue
+from games.tasks import train_learning_enqueue
 from games.training import TrainingAlreadyRunning, tournament_entrants, train_learning_version
 
 
