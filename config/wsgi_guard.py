@@ -40,6 +40,8 @@ def _refusal(environ, message: str) -> tuple[str, bytes]:
 
 
 def refuse_undecodable_charsets(application):
+    """Wrap a WSGI application."""
+
     def guarded(environ, start_response):
         problem = _charset_problem(environ)
         if problem is None:
@@ -49,5 +51,29 @@ def refuse_undecodable_charsets(application):
             "415 Unsupported Media Type", [("Content-Type", content_type), ("Content-Length", str(len(body)))]
         )
         return [body]
+
+    return guarded
+
+
+def refuse_undecodable_charsets_asgi(application):
+    """Wrap an ASGI application: Django's ASGI requests adopt the charset the same way."""
+
+    async def guarded(scope, receive, send):
+        if scope["type"] == "http":
+            headers = dict(scope.get("headers") or [])
+            environ = {
+                "CONTENT_TYPE": headers.get(b"content-type", b"").decode("latin-1"),
+                "QUERY_STRING": scope.get("query_string", b"").decode("latin-1"),
+                "PATH_INFO": scope.get("path", ""),
+            }
+            problem = _charset_problem(environ)
+            if problem is not None:
+                content_type, body = _refusal(environ, problem)
+                start = {"type": "http.response.start", "status": 415}
+                start["headers"] = [(b"content-type", content_type.encode()), (b"content-length", b"%d" % len(body))]
+                await send(start)
+                await send({"type": "http.response.body", "body": body})
+                return
+        await application(scope, receive, send)
 
     return guarded

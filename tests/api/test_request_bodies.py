@@ -7,6 +7,7 @@ import zlib
 from wsgiref.util import setup_testing_defaults
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from django.test import Client
@@ -121,6 +122,37 @@ def test_a_website_form_with_a_byte_codec_charset_is_refused_not_a_500(charset):
 def test_a_multipart_form_declaring_undefined_is_refused_even_without_a_query_string():
     status, _, _ = call_wsgi("/signup/", "", "multipart/form-data; boundary=x; charset=undefined", b"--x--")
     assert status.startswith("415")
+
+
+def call_asgi(path: str, query: str, content_type: str) -> tuple[int, dict, bytes]:
+    """One request through config.asgi.application, for servers that speak ASGI."""
+    from asgiref.testing import ApplicationCommunicator
+
+    from config.asgi import application
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+        "path": path, "raw_path": path.encode(), "query_string": query.encode(), "root_path": "",
+        "headers": [(b"host", b"testserver"), (b"content-type", content_type.encode()), (b"content-length", b"2")],
+        "client": ("127.0.0.1", 5000), "server": ("testserver", 80),
+    }  # fmt: skip
+
+    async def exchange():
+        communicator = ApplicationCommunicator(application, scope)
+        await communicator.send_input({"type": "http.request", "body": b"{}", "more_body": False})
+        start = await communicator.receive_output(timeout=10)
+        body = await communicator.receive_output(timeout=10)
+        return start["status"], {k.decode(): v.decode() for k, v in start["headers"]}, body["body"]
+
+    return async_to_sync(exchange)()
+
+
+def test_an_unknown_charset_with_a_query_string_is_refused_over_asgi_too():
+    status, headers, content = call_asgi("/api/v1/events/", "user=1", "application/json; charset=rot13")
+
+    assert status == 415
+    assert headers["content-type"] == "application/json"
+    assert json.loads(content)["error"]["code"] == "unsupported_media_type"
 
 
 def test_ordinary_requests_pass_through_the_wsgi_entry_point():
