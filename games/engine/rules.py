@@ -80,7 +80,7 @@ def _centre(position: Position, candidates: list[int], rng: random.Random) -> Ou
     # Among columns as central as the best one, pick either side at random so games vary.
     twins = [c for c in candidates if abs(c - 3) == abs(col - 3)]
     col = rng.choice(twins)
-    return col, f"prefers the centre: {column_name(col)}"
+    return col, f"plays {column_name(col)}, the most central column open"
 
 
 def _anything(position: Position, candidates: list[int], rng: random.Random) -> Outcome:

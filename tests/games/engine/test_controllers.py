@@ -35,7 +35,7 @@ def test_winning_comes_before_blocking(controller, level):
 def test_the_rule_controller_names_the_rule_that_decided():
     assert RuleController().choose(BLOCK_IN_3, 1, 3)[1] == "Block a four: blocks your four in column 4"
     column, explanation = RuleController().choose(rows(), 1, 3, rng=random.Random(0))
-    assert (column, explanation) == (3, "Prefer the centre: prefers the centre: column 4")
+    assert (column, explanation) == (3, "Prefer the centre: plays column 4, the most central column open")
 
 
 def test_the_rules_are_data_in_order():
