@@ -29,6 +29,10 @@ def test_the_tournament_plays_every_pair_from_both_sides():
     results = tournament(entrants, games=4, seed=1)
     assert set(results) == {"rules_vs_random", "rules_vs_rules1", "random_vs_rules1"}
     assert results["rules_vs_random"] == 1.0
-    # Against itself a controller scores one half on average: wins from one side, losses from the other.
-    same = Entrant("rules", RuleController(), 3)
-    assert 0.0 <= match_score(same, same, games=2) <= 1.0
+
+
+def test_a_match_scores_both_sides_of_each_opening_and_rounds_up_to_pairs():
+    rules, rand = Entrant("rules", RuleController(), 3), Entrant("random", RandomPlayer(), 1)
+    # 3 games become 4: two openings, each played once from each side.
+    assert match_score(rules, rand, games=3, seed=2) == 1.0
+    assert match_score(rand, rules, games=3, seed=2) == 0.0
