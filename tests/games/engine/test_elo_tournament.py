@@ -31,8 +31,7 @@ def test_the_tournament_plays_every_pair_from_both_sides():
     assert results["rules_vs_random"] == 1.0
 
 
-def test_a_match_scores_both_sides_of_each_opening_and_rounds_up_to_pairs():
+def test_a_match_is_scored_from_the_first_named_side():
     rules, rand = Entrant("rules", RuleController(), 3), Entrant("random", RandomPlayer(), 1)
-    # 3 games become 4: two openings, each played once from each side.
     assert match_score(rules, rand, games=3, seed=2) == 1.0
     assert match_score(rand, rules, games=3, seed=2) == 0.0
