@@ -22,7 +22,6 @@ from api.ingestion.events import events_ingest
 from api.models import ApiClient
 from benchmarks import loadgen
 from catalog.models import Item
-from catalog.services import item_stats_refresh
 from recommendations.models import ModelVersion
 
 TARGET_RATIO, TARGET_P99_MS, TARGET_EVENTS_PER_S = 0.4, 50.0, 5000
@@ -72,8 +71,7 @@ class Command(BaseCommand):
             if server is not None:
                 os.killpg(server.pid, signal.SIGTERM)
                 server.wait(timeout=30)
-            client.delete()  # and, through the signal, its users with their ratings and events
-            item_stats_refresh(item_ids=popular)
+            client.delete()  # and, through the signal, its users with their ratings, events and counters
 
     def _seed_users(self, client, popular, n_users) -> list[str]:
         rng = random.Random(42)
