@@ -1,10 +1,8 @@
 """Periodic retraining of each game's learning controller, stored with django-celery-beat (editable in the admin)."""
 
-import json
-
 from django.conf import settings
-from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
+from core.schedules import periodic_tasks_ensure
 from games.models import GameModelVersion
 from games.registry import GAMES
 
@@ -23,13 +21,4 @@ def default_schedules() -> list[dict]:
 
 def default_schedules_ensure() -> list[str]:
     """Create the schedules that do not exist yet; never overwrite what staff changed. Returns those created."""
-    created = []
-    for spec in default_schedules():
-        if PeriodicTask.objects.filter(name=spec["name"]).exists():
-            continue
-        interval, _ = IntervalSchedule.objects.get_or_create(every=spec["every"], period=IntervalSchedule.MINUTES)
-        PeriodicTask.objects.create(
-            name=spec["name"], task=spec["task"], interval=interval, kwargs=json.dumps(spec["kwargs"]), enabled=True
-        )
-        created.append(spec["name"])
-    return created
+    return periodic_tasks_ensure(specs=default_schedules())

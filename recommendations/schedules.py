@@ -1,10 +1,8 @@
 """Default celery beat schedules, stored with django-celery-beat so staff can edit them in the admin."""
 
-import json
-
 from django.conf import settings
-from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
+from core.schedules import periodic_tasks_ensure
 from recommendations.models import ModelVersion
 
 
@@ -33,15 +31,4 @@ def default_schedules() -> list[dict]:
 
 def default_schedules_ensure() -> list[str]:
     """Create the schedules that do not exist yet; never overwrite what staff changed. Returns those created."""
-    created = []
-    for spec in default_schedules():
-        if PeriodicTask.objects.filter(name=spec["name"]).exists():
-            continue
-        interval, _ = IntervalSchedule.objects.get_or_create(every=spec["every"], period=IntervalSchedule.MINUTES)
-        PeriodicTask.objects.create(
-            name=spec["name"], task=spec["task"], interval=interval, kwargs=json.dumps(spec["kwargs"]),
-            # A tick that could not run (worker busy or down) is dropped, not piled up.
-            expires=None, one_off=False, enabled=True,
-        )  # fmt: skip
-        created.append(spec["name"])
-    return created
+    return periodic_tasks_ensure(specs=default_schedules())

@@ -85,19 +85,33 @@ def closed_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture
-def broker_unreachable(monkeypatch):
-    """Broker and result store on a closed port, as with Redis down; the app's cached
-    connections are dropped so every publish really tries to connect."""
-    url = f"redis://127.0.0.1:{closed_port()}/0"
+def _broker_at(monkeypatch, url: str, *, result_backend: str | None = None) -> None:
+    """Point Celery at `url`, dropping the app's cached connections so every publish really connects."""
     # Celery reads these variables before its configuration: the CI's own broker must not answer instead.
-    for variable in ("CELERY_BROKER_URL", "CELERY_BROKER_WRITE_URL", "CELERY_RESULT_BACKEND"):
+    for variable in ("CELERY_BROKER_URL", "CELERY_BROKER_WRITE_URL"):
         monkeypatch.setenv(variable, url)
     monkeypatch.setitem(celery_app.conf, "broker_url", url)
-    monkeypatch.setitem(celery_app.conf, "result_backend", url)
     monkeypatch.setitem(celery_app.conf, "broker_transport_options", {})
+    if result_backend is not None:
+        monkeypatch.setenv("CELERY_RESULT_BACKEND", result_backend)
+        monkeypatch.setitem(celery_app.conf, "result_backend", result_backend)
     monkeypatch.setattr(celery_app, "_pool", None)
     monkeypatch.setattr(celery_app.amqp, "_producer_pool", None)
+
+
+@pytest.fixture
+def broker_unreachable(monkeypatch):
+    """Broker and result store on a closed port, as with Redis down."""
+    url = f"redis://127.0.0.1:{closed_port()}/0"
+    _broker_at(monkeypatch, url, result_backend=url)
     monkeypatch.delattr(celery_app._local, "backend", raising=False)
     yield url
     celery_app._local.__dict__.pop("backend", None)
+
+
+@pytest.fixture
+def memory_broker(monkeypatch):
+    """An in-memory broker: a message is really published and can be read back, and no other
+    test's queue sees it."""
+    _broker_at(monkeypatch, "memory://")
+    return celery_app

@@ -95,13 +95,7 @@ def test_train_without_inline_reports_the_broker_error_within_seconds(broker_unr
     assert time.monotonic() - started < 3
 
 
-def test_train_without_inline_queues_the_task(monkeypatch, capsys):
-    for variable in ("CELERY_BROKER_URL", "CELERY_BROKER_WRITE_URL"):
-        monkeypatch.setenv(variable, "memory://")
-    monkeypatch.setitem(app.conf, "broker_url", "memory://")
-    monkeypatch.setitem(app.conf, "broker_transport_options", {})
-    monkeypatch.setattr(app, "_pool", None)
-    monkeypatch.setattr(app.amqp, "_producer_pool", None)
+def test_train_without_inline_queues_the_task(memory_broker, capsys):
     call_command("games", "train", "--game", "connect-four")
     assert "Training queued" in capsys.readouterr().out
     with app.connection_for_write() as connection:

@@ -47,14 +47,7 @@ def test_train_without_inline_reports_the_broker_error_within_seconds(broker_unr
     assert time.monotonic() - started < 3
 
 
-def test_the_admin_retrain_action_queues_a_training_run(db, client, monkeypatch):
-    # An in-memory broker: the message is really published and read back, and no other test's queue sees it.
-    for variable in ("CELERY_BROKER_URL", "CELERY_BROKER_WRITE_URL"):
-        monkeypatch.setenv(variable, "memory://")
-    monkeypatch.setitem(app.conf, "broker_url", "memory://")
-    monkeypatch.setitem(app.conf, "broker_transport_options", {})
-    monkeypatch.setattr(app, "_pool", None)
-    monkeypatch.setattr(app.amqp, "_producer_pool", None)
+def test_the_admin_retrain_action_queues_a_training_run(db, client, memory_broker):
     client.force_login(UserFactory(is_staff=True, is_superuser=True))
 
     response = client.post(
