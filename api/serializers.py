@@ -255,7 +255,3 @@ class MyEventSerializer(serializers.Serializer):
     value = serializers.FloatField(allow_null=True)
     created_at = serializers.DateTimeField()
     created = serializers.BooleanField()
-
-
-class HealthSerializer(serializers.Serializer):
-    status = serializers.CharField()
