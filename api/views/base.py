@@ -22,11 +22,6 @@ class ClientView(generics.GenericAPIView):
         return {**super().get_serializer_context(), "client": self.request.auth}
 
 
-def query(serializer_class, request) -> dict:
-    """Validated query parameters; a bad one (an empty one too) is a 400 that names it."""
-    return serializer_class.validated(request.query_params)
-
-
 def reject_empty_params(request, names) -> None:
     """django-filter and DRF's paginator read "?kind=" as "not given"; the schema calls it invalid."""
     errors = {}

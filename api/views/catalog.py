@@ -18,7 +18,7 @@ from api.serializers import (
     SimilarQuerySerializer,
     TrendingQuerySerializer,
 )
-from api.views.base import ClientView, body_list, query, reject_empty_params, with_item_relations
+from api.views.base import ClientView, body_list, reject_empty_params, with_item_relations
 from catalog.models import Item
 from recommendations.serving import similar_items_for
 from recommendations.trending import trending_items
@@ -83,7 +83,7 @@ class SimilarItemsView(ClientView):
         responses=ItemResults,
     )  # fmt: skip
     def get(self, request, pk):
-        params = query(SimilarQuerySerializer, request)
+        params = SimilarQuerySerializer.validated(request.query_params)
         item = item_visible_get(client=self.client, pk=pk)
         # Ask for extra: other clients' items are dropped after ranking.
         similar = similar_items_for(item=item, limit=params["limit"] * 2)
@@ -98,7 +98,7 @@ class TrendingView(ClientView):
         responses=ItemResults,
     )  # fmt: skip
     def get(self, request):
-        params = query(TrendingQuerySerializer, request)
+        params = TrendingQuerySerializer.validated(request.query_params)
         others = Item.objects.filter(source__startswith=CLIENT_SOURCE_PREFIX).exclude(source=self.client.item_source)
         items = trending_items(limit=params["limit"], kind=params.get("kind"), exclude_pks=others.values("pk"))
         items = with_item_relations(items)

@@ -21,7 +21,7 @@ from api.serializers import (
 )
 from api.throttling import WebsiteUserRateThrottle
 from api.views.base import reject_empty_params, with_item_relations
-from api.views.recommending import recommendation_params, recommendations_response
+from api.views.recommending import recommendations_response
 from catalog.models import Rating
 from catalog.services import interaction_record, rating_delete, rating_upsert
 
@@ -41,7 +41,7 @@ class MyFeedView(MeView):
         parameters=[RecommendationQuerySerializer], responses=RecommendationListSerializer,
     )  # fmt: skip
     def get(self, request):
-        params = recommendation_params(request.query_params)
+        params = RecommendationQuerySerializer.validated(request.query_params)
         return recommendations_response(client=None, user=request.user.pk, params=params)
 
 

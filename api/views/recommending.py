@@ -1,8 +1,8 @@
 """Recommendations for a person: a partner's user through a key, or the logged-in website user.
 
 This is the hottest path of the API: its query parameters are validated by the
-serializer the schema documents, and a current cached answer (see
-recommendations.feed_cache) is returned as stored JSON bytes.
+serializer the schema documents (RecommendationQuerySerializer), and a current
+cached answer (see recommendations.feed_cache) is returned as stored JSON bytes.
 """
 
 from django.contrib.auth import get_user_model
@@ -12,16 +12,11 @@ from rest_framework.exceptions import NotFound
 from rest_framework.renderers import JSONRenderer
 
 from api.models import ClientUser
-from api.selectors import MAX_PK, items_visible_q
-from api.serializers import ItemSerializer, RecommendationQuerySerializer
+from api.selectors import items_visible_q
+from api.serializers import ItemSerializer
 from api.views.base import with_item_relations
 from recommendations.feed_cache import Person, feed_cached
 from recommendations.serving import feed_for_user
-
-
-def recommendation_params(query_params) -> dict:
-    """The validated query parameters; a bad one is a 400 naming it (see RecommendationQuerySerializer)."""
-    return RecommendationQuerySerializer.validated(query_params)
 
 
 def recommendations_response(*, client, user: str | int, params: dict) -> HttpResponse:
@@ -65,5 +60,5 @@ def _item_filter(client, params: dict) -> Q:
         genre = params["genre"]
         condition &= Q(genres__name__iexact=genre) | Q(genres__slug=genre)
     if params.get("exclude"):
-        condition &= ~Q(pk__in=[pk for pk in params["exclude"] if 0 < pk <= MAX_PK])
+        condition &= ~Q(pk__in=params["exclude"])
     return condition

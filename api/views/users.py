@@ -10,7 +10,7 @@ from api.pagination import ApiPagination
 from api.selectors import client_user_get, text_is_clean
 from api.serializers import RecommendationListSerializer, RecommendationQuerySerializer
 from api.views.base import ClientView, reject_empty_params
-from api.views.recommending import recommendation_params, recommendations_response
+from api.views.recommending import recommendations_response
 from catalog.models import Interaction, Rating
 from catalog.services import person_forget
 
@@ -72,7 +72,7 @@ class UserRecommendationsView(ClientView):
         responses=RecommendationListSerializer,
     )
     def get(self, request, user):
-        params = recommendation_params(request.query_params)
+        params = RecommendationQuerySerializer.validated(request.query_params)
         if not text_is_clean(user) or len(user) > 150:
             raise NotFound("No such user.")
         return recommendations_response(client=self.client, user=user, params=params)
