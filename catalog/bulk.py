@@ -48,7 +48,7 @@ def insert_rows(
 
 
 def _execute_rows(table: str, quoted: str, width: int, rows: list[Sequence], *, ignore: bool) -> int:
-    rows = [tuple(_adapt(value) for value in row) for row in rows]
+    rows = [tuple(adapt_value(value) for value in row) for row in rows]
     placeholders = ", ".join(["%s"] * width)
     conflict = " ON CONFLICT DO NOTHING" if ignore else ""
     with transaction.atomic(), connection.cursor() as cursor:
@@ -108,8 +108,8 @@ def _check_deferred_foreign_keys(cursor, table: str) -> None:
         cursor.execute(f"SET CONSTRAINTS {names} DEFERRED")
 
 
-def _adapt(value):
-    # Raw executemany bypasses the ORM, so datetimes get the backend's format here.
+def adapt_value(value):
+    """A value for a raw statement: those bypass the ORM, so datetimes get the backend's format here."""
     if isinstance(value, datetime):
         return connection.ops.adapt_datetimefield_value(value)
     return value

@@ -2,9 +2,10 @@
 
 import json
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 
 from django.db import connection, models
+
+from catalog.bulk import adapt_value
 
 
 def _chunk_size(width: int) -> int:
@@ -15,13 +16,6 @@ def _chunk_size(width: int) -> int:
 
 def _table(model: type[models.Model]) -> str:
     return connection.ops.quote_name(model._meta.db_table)
-
-
-def _adapt(value):
-    # Raw statements bypass the ORM, so datetimes get the backend's format here.
-    if isinstance(value, datetime):
-        return connection.ops.adapt_datetimefield_value(value)
-    return value
 
 
 def present_locked(model: type[models.Model], ids: Iterable[int]) -> set[int]:
@@ -107,5 +101,5 @@ def upsert_rows(
             cursor.execute(
                 f"INSERT INTO {table} ({quoted}) VALUES {marks} ON CONFLICT ({conflict}) "  # noqa: S608
                 f"DO UPDATE SET {sets} WHERE {changed}",
-                [_adapt(value) for row in part for value in row],
+                [adapt_value(value) for row in part for value in row],
             )
