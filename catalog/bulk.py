@@ -15,70 +15,34 @@ the batch instead of racing it. SQLite checks its foreign keys at commit.
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Literal
 
 from django.db import connection, models, transaction
 
-OnConflict = Literal["raise", "ignore"]
 
-
-def insert_rows(
-    model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence], *, on_conflict: OnConflict = "raise"
-) -> int:
+def insert_rows(model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence]) -> int:
     """Insert plain tuples into `model`'s table; returns the number of rows written.
 
-    `columns` are column names (`user_id` for a foreign key). With
-    `on_conflict="raise"` (the fastest path, for rows known to be new) a row
-    that breaks a unique constraint raises IntegrityError; with "ignore" such
-    rows are skipped (`ON CONFLICT DO NOTHING`) and not counted. A foreign key
-    that does not exist always raises IntegrityError; nothing of the batch is
-    written.
+    `columns` are column names (`user_id` for a foreign key). For rows known to
+    be new: one that breaks a unique constraint or names a missing foreign key
+    raises IntegrityError, and nothing of the batch is written.
     """
-    if on_conflict not in ("raise", "ignore"):
-        raise ValueError(f"on_conflict must be 'raise' or 'ignore', got {on_conflict!r}")
     rows = list(rows)
     if not rows:
         return 0
     table = connection.ops.quote_name(model._meta.db_table)
     quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
-    ignore = on_conflict == "ignore"
-    if connection.vendor == "postgresql":
-        return _copy_rows(table, quoted, rows, ignore=ignore)
-    return _execute_rows(table, quoted, len(columns), rows, ignore=ignore)
-
-
-def _execute_rows(table: str, quoted: str, width: int, rows: list[Sequence], *, ignore: bool) -> int:
-    rows = [tuple(adapt_value(value) for value in row) for row in rows]
-    placeholders = ", ".join(["%s"] * width)
-    conflict = " ON CONFLICT DO NOTHING" if ignore else ""
     with transaction.atomic(), connection.cursor() as cursor:
-        # Table and column names come from model metadata, never from input.
-        cursor.executemany(f"INSERT INTO {table} ({quoted}) VALUES ({placeholders}){conflict}", rows)  # noqa: S608
-        # executemany sums the rows each statement changed; a skipped conflict changed none.
-        return cursor.rowcount if ignore else len(rows)
-
-
-def _copy_rows(table: str, quoted: str, rows: list[Sequence], *, ignore: bool) -> int:
-    with transaction.atomic(), connection.cursor() as cursor:
-        if ignore:
-            # COPY cannot skip conflicts: copy into a staging table shaped like the target's columns,
-            # then move the rows with one INSERT … SELECT that can. Dropped at the end of this
-            # call (or with a rolled-back savepoint), and ON COMMIT DROP should anything escape.
-            staging = connection.ops.quote_name("bulk_staging")
-            cursor.execute(
-                f"CREATE TEMPORARY TABLE {staging} ON COMMIT DROP AS SELECT {quoted} FROM {table} WITH NO DATA"  # noqa: S608
-            )
-            _copy(cursor, staging, quoted, rows)
-            cursor.execute(
-                f"INSERT INTO {table} ({quoted}) SELECT {quoted} FROM {staging} ON CONFLICT DO NOTHING"  # noqa: S608
-            )
-            written = cursor.rowcount
-            cursor.execute(f"DROP TABLE {staging}")
-        else:
+        if connection.vendor == "postgresql":
             _copy(cursor, table, quoted, rows)
-            written = len(rows)
-        _check_deferred_foreign_keys(cursor, table)
-    return written
+            _check_deferred_foreign_keys(cursor, table)
+        else:
+            placeholders = ", ".join(["%s"] * len(columns))
+            # Table and column names come from model metadata, never from input.
+            cursor.executemany(
+                f"INSERT INTO {table} ({quoted}) VALUES ({placeholders})",  # noqa: S608
+                [tuple(adapt_value(value) for value in row) for row in rows],
+            )
+    return len(rows)
 
 
 def _copy(cursor, table: str, quoted: str, rows: list[Sequence]) -> None:

@@ -18,41 +18,27 @@ pytestmark = pytest.mark.django_db
 
 RATING_COLUMNS = ["user_id", "item_id", "value", "created_at", "updated_at"]
 WHEN = datetime(2024, 1, 1, tzinfo=UTC)
-BOTH_MODES = pytest.mark.parametrize("on_conflict", ["raise", "ignore"])
 
 
 def _rating(user_pk, item_pk, value=4.0):
     return (user_pk, item_pk, value, WHEN, WHEN)
 
 
-@BOTH_MODES
-def test_awkward_text_nulls_floats_and_times_arrive_intact(on_conflict):
+def test_awkward_text_nulls_floats_and_times_arrive_intact():
     user, item = UserFactory(), ItemFactory()
     when = datetime(2024, 2, 29, 23, 59, 58, 123456, tzinfo=UTC)
     keys = ["tab\there", "line\nbreak\r\n", "back\\slash \\N", "ünïcødé ✓", None, r"\t literally"]
     rows = [(user.pk, item.pk, "play", value, when, key) for key, value in zip(keys, [0.25, None, 1e-7, 3, 2.5, -1.0])]
     columns = ["user_id", "item_id", "kind", "value", "created_at", "idempotency_key"]
 
-    written = insert_rows(Interaction, columns, rows, on_conflict=on_conflict)
+    written = insert_rows(Interaction, columns, rows)
 
     assert written == len(rows)
     stored = list(Interaction.objects.order_by("pk").values_list("idempotency_key", "value", "created_at"))
     assert stored == [(key, value, when) for _, _, _, value, _, key in rows]
 
 
-def test_ignoring_conflicts_skips_stored_and_repeated_rows_and_counts_the_rest():
-    user, rated, new, other = UserFactory(), ItemFactory(), ItemFactory(), ItemFactory()
-    Rating.objects.create(user=user, item=rated, value=3.0, created_at=WHEN, updated_at=WHEN)
-    rows = [_rating(user.pk, rated.pk, 5.0), _rating(user.pk, new.pk, 4.0), _rating(user.pk, other.pk, 2.0)]
-
-    written = insert_rows(Rating, RATING_COLUMNS, rows + rows[1:2], on_conflict="ignore")
-
-    assert written == 2
-    stored = dict(Rating.objects.filter(user=user).values_list("item_id", "value"))
-    assert stored == {rated.pk: 3.0, new.pk: 4.0, other.pk: 2.0}
-
-
-def test_a_conflict_raises_and_writes_nothing_of_the_batch_unless_ignored():
+def test_a_conflict_raises_and_writes_nothing_of_the_batch():
     user, rated, new = UserFactory(), ItemFactory(), ItemFactory()
     Rating.objects.create(user=user, item=rated, value=3.0, created_at=WHEN, updated_at=WHEN)
 
@@ -62,29 +48,20 @@ def test_a_conflict_raises_and_writes_nothing_of_the_batch_unless_ignored():
     assert dict(Rating.objects.values_list("item_id", "value")) == {rated.pk: 3.0}
 
 
-def test_an_unknown_conflict_mode_is_refused():
-    with pytest.raises(ValueError, match="on_conflict"):
-        insert_rows(Rating, RATING_COLUMNS, [], on_conflict="update")
-
-
-@BOTH_MODES
 @pytest.mark.django_db(transaction=True)
-def test_a_batch_rating_as_a_missing_user_is_refused_whole(on_conflict):
+def test_a_batch_rating_as_a_missing_user_is_refused_whole():
     user, item = UserFactory(), ItemFactory()
     ghost = user.pk + 1000
 
     # PostgreSQL refuses it in the call, SQLite at commit: either way before anything is stored.
     with pytest.raises(IntegrityError), transaction.atomic():
-        insert_rows(
-            Rating, RATING_COLUMNS, [_rating(user.pk, item.pk), _rating(ghost, item.pk)], on_conflict=on_conflict
-        )
+        insert_rows(Rating, RATING_COLUMNS, [_rating(user.pk, item.pk), _rating(ghost, item.pk)])
 
     assert not Rating.objects.exists()
 
 
 @postgresql_only
-@BOTH_MODES
-def test_a_trigger_on_the_table_fires_for_every_inserted_row(on_conflict):
+def test_a_trigger_on_the_table_fires_for_every_inserted_row():
     user, first, second = UserFactory(), ItemFactory(), ItemFactory()
     with connection.cursor() as cursor:
         # Created inside the test's transaction, so it is rolled back with it.
@@ -98,9 +75,7 @@ def test_a_trigger_on_the_table_fires_for_every_inserted_row(on_conflict):
             " FOR EACH ROW EXECUTE FUNCTION rating_audit_row()"
         )
 
-        insert_rows(
-            Rating, RATING_COLUMNS, [_rating(user.pk, first.pk), _rating(user.pk, second.pk)], on_conflict=on_conflict
-        )
+        insert_rows(Rating, RATING_COLUMNS, [_rating(user.pk, first.pk), _rating(user.pk, second.pk)])
 
         cursor.execute("SELECT user_id, item_id FROM rating_audit ORDER BY item_id")
         assert cursor.fetchall() == [(user.pk, first.pk), (user.pk, second.pk)]
