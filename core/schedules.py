@@ -15,8 +15,9 @@ def periodic_tasks_ensure(*, specs: list[dict]) -> list[str]:
         interval, _ = IntervalSchedule.objects.get_or_create(every=spec["every"], period=IntervalSchedule.MINUTES)
         PeriodicTask.objects.create(
             name=spec["name"], task=spec["task"], interval=interval, kwargs=json.dumps(spec["kwargs"]),
-            # A tick that could not run (worker busy or down) is dropped, not piled up.
-            expires=None, one_off=False, enabled=True,
+            # A tick no worker started before the next one is due (workers busy or down) expires in the
+            # queue: workers coming back run one of them, not one per missed interval.
+            expire_seconds=spec["every"] * 60, one_off=False, enabled=True,
         )  # fmt: skip
         created.append(spec["name"])
     return created
