@@ -1,4 +1,4 @@
-"""Who is asking and how often: the client's address, log-in lockout keys, sign-up and reset limits.
+"""Who is asking and how often: the client's address, log-in lockout keys, per-visitor limits.
 
 Behind proxies, REMOTE_ADDR is the nearest proxy for every visitor. The client's
 own address is the X-Forwarded-For entry the outermost trusted proxy wrote;
@@ -42,18 +42,38 @@ def _normalised_email(group, request) -> str:
     return request.POST.get("email", "").strip().lower()
 
 
+def _browser(group, request) -> str:
+    return request.COOKIES[settings.CSRF_COOKIE_NAME]
+
+
+def visitor_limited(request, *, group: str, rate: str) -> bool:
+    """Counts this POST and says whether its visitor went over `rate`.
+
+    A visitor is their browser (its CSRF cookie: every form post that passes the
+    CSRF check carries one, and reading it writes nothing), and also their address
+    when it is the client's own: behind a proxy whose address stands for everyone,
+    counting by it would make a per-visitor limit one for the whole site, used up by anyone.
+    """
+    limited = False
+    if settings.CSRF_COOKIE_NAME in request.COOKIES:
+        limited |= is_ratelimited(
+            request, group=f"{group}-browser", key=_browser, rate=rate, method="POST", increment=True
+        )
+    if settings.CLIENT_IP_KNOWN:
+        limited |= is_ratelimited(request, group=f"{group}-ip", key="ip", rate=rate, method="POST", increment=True)
+    return limited
+
+
 def signup_limited(request) -> bool:
-    """Counts this sign-up attempt and says whether its address went over SIGNUP_RATE_LIMIT."""
-    return is_ratelimited(
-        request, group="signup", key="ip", rate=settings.SIGNUP_RATE_LIMIT, method="POST", increment=True
-    )
+    """Counts this sign-up attempt and says whether its visitor went over SIGNUP_RATE_LIMIT."""
+    return visitor_limited(request, group="signup", rate=settings.SIGNUP_RATE_LIMIT)
 
 
 def password_reset_limited(request) -> bool:
-    """Counts this reset request per address and per email (no mailbox gets flooded either)."""
+    """Counts this reset request per visitor and per email (no mailbox gets flooded either)."""
     rate = settings.PASSWORD_RESET_RATE_LIMIT
-    by_ip = is_ratelimited(request, group="reset-ip", key="ip", rate=rate, method="POST", increment=True)
+    by_visitor = visitor_limited(request, group="reset", rate=rate)
     by_email = is_ratelimited(
         request, group="reset-email", key=_normalised_email, rate=rate, method="POST", increment=True
     )
-    return by_ip or by_email
+    return by_visitor or by_email

@@ -151,8 +151,9 @@ def _rate_limit(name: str, default: str) -> str:
     return value
 
 
-# Sign-ups and password-reset requests per client address (resets also per email address), counted
-# in the default cache (django-ratelimit; shared between processes with CACHE_URL=redis://...).
+# Sign-ups and password-reset requests per visitor: their browser, and their address when it is known
+# (see CLIENT_IP_KNOWN); resets also per email address. Counted in the default cache (django-ratelimit;
+# shared between processes with CACHE_URL=redis://...).
 SIGNUP_RATE_LIMIT = _rate_limit("SIGNUP_RATE_LIMIT", "10/h")
 PASSWORD_RESET_RATE_LIMIT = _rate_limit("PASSWORD_RESET_RATE_LIMIT", "5/h")
 RATELIMIT_IP_META_KEY = "accounts.ratelimits.client_ip"

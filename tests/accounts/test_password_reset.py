@@ -97,3 +97,21 @@ def test_one_mailbox_cannot_be_flooded_from_many_addresses(alice, settings):
         for i, email in enumerate(["alice@example.com", "ALICE@example.com ", "alice@example.com"])
     ]
     assert answers == [302, 302, 429]
+
+
+def browser() -> Client:
+    """A visitor behind the proxy who opened the reset page, as a browser does before posting it."""
+    client = Client(REMOTE_ADDR="10.0.0.2")
+    client.get(reverse("password_reset"))
+    return client
+
+
+def test_behind_a_proxy_hiding_addresses_resets_are_counted_per_visitor(alice, settings):
+    settings.PASSWORD_RESET_RATE_LIMIT, settings.CLIENT_IP_KNOWN = "2/h", False
+    eager = browser()
+    tries = [eager.post(reverse("password_reset"), {"email": f"n{i}@example.com"}).status_code for i in range(3)]
+
+    others = [browser().post(reverse("password_reset"), {"email": f"m{i}@example.com"}).status_code for i in range(3)]
+
+    assert tries == [302, 302, 429]
+    assert others == [302, 302, 302]

@@ -150,3 +150,22 @@ def test_with_the_broker_down_sign_up_still_answers_at_once(
     assert time.monotonic() - started < 5
     assert response.status_code == 302 and response.url == reverse("onboarding")
     assert get_user_model().objects.filter(username="newbie").exists()
+
+
+def browser() -> Client:
+    """A visitor behind the proxy who opened the sign-up page, as a browser does before posting it."""
+    client = Client(REMOTE_ADDR="10.0.0.2")
+    client.get(reverse("signup"))
+    return client
+
+
+def test_behind_a_proxy_hiding_addresses_one_visitor_cannot_use_up_everyone_s_sign_ups(settings):
+    # REMOTE_ADDR is the proxy's for every visitor: counting by it would cap the whole site.
+    settings.SIGNUP_RATE_LIMIT, settings.CLIENT_IP_KNOWN = "2/h", False
+    eager = browser()
+    tries = [signup(eager, username="eager", password2="mismatch").status_code for _ in range(3)]
+
+    others = [signup(browser(), username=f"member{i}").status_code for i in range(3)]
+
+    assert tries == [200, 200, 429]
+    assert others == [302, 302, 302]
