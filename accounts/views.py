@@ -120,7 +120,7 @@ def history_remove(request, pk):
 @require_POST
 @login_required
 def hidden_undo(request, item_pk):
-    item = get_object_or_404(Item, pk=item_pk)
+    item = get_object_or_404(Item.objects.shared(), pk=item_pk)
     interactions_undo(user=request.user, item=item, kinds=[Interaction.Kind.DISLIKE, Interaction.Kind.NOT_INTERESTED])
     messages.success(request, f"{item.title} may be suggested to you again.")
     return redirect("hidden")

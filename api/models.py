@@ -11,6 +11,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from catalog.models import CLIENT_SOURCE_PREFIX
+
 KEY_PREFIX_LENGTH = 12
 
 
@@ -51,7 +53,7 @@ class ApiClient(models.Model):
     @property
     def item_source(self) -> str:
         """The Item.source value of the items this client owns."""
-        return f"client:{self.pk}"
+        return f"{CLIENT_SOURCE_PREFIX}{self.pk}"
 
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes

@@ -4,9 +4,8 @@ from django.db.models import Q
 from rest_framework.exceptions import NotFound
 
 from api.models import ApiClient, ClientUser
-from catalog.models import Item
+from catalog.models import CLIENT_SOURCE_PREFIX, Item
 
-CLIENT_SOURCE_PREFIX = "client:"
 MAX_PK = 2**63 - 1  # bigint: larger ids cannot exist and would overflow the database driver
 
 

@@ -10,6 +10,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 RATING_VALUES = [x / 2 for x in range(1, 11)]  # 0.5, 1.0, ..., 5.0
+# The source of the items an API client sends is "client:<its id>": those are that partner's own,
+# seen by no other partner and not on the website, which shows the shared catalog.
+CLIENT_SOURCE_PREFIX = "client:"
 
 
 class Genre(models.Model):
@@ -36,6 +39,10 @@ class Tag(models.Model):
 class ItemQuerySet(models.QuerySet):
     def active(self):
         return self.filter(is_active=True)
+
+    def shared(self):
+        """Without any API client's own items: what the website shows."""
+        return self.exclude(source__startswith=CLIENT_SOURCE_PREFIX)
 
 
 class Item(models.Model):
@@ -85,6 +92,10 @@ class Item(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} ({self.year})" if self.year else self.title
+
+    @property
+    def is_shared(self) -> bool:
+        return not self.source.startswith(CLIENT_SOURCE_PREFIX)
 
 
 class ItemTag(models.Model):

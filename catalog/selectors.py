@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Max, Q
 
-from catalog.models import Interaction, Item, ItemTag, Rating
+from catalog.models import CLIENT_SOURCE_PREFIX, Interaction, Item, ItemTag, Rating
 
 SORTS = {
     "popular": ("-rating_count", "-rating_avg", "pk"),
@@ -52,7 +52,8 @@ class _TitleIndex:
             stamp = (stamp["n"], stamp["latest"])
             if stamp != self._stamp:
                 words = defaultdict(set)
-                for pk, title in Item.objects.active().values_list("pk", "title").iterator(chunk_size=5000):
+                titles = Item.objects.active().shared().values_list("pk", "title")
+                for pk, title in titles.iterator(chunk_size=5000):
                     for word in _words(title):
                         words[word].add(pk)
                 self.words, self.vocabulary, self._stamp = dict(words), sorted(words), stamp
@@ -101,7 +102,8 @@ def spelling_matches(query: str) -> tuple[set[int], str]:
 def item_search(
     *, query: str = "", kind: str = "", genre: str = "", year_min=None, year_max=None, sort: str = "popular"
 ) -> SearchResult:
-    items = Item.objects.active()
+    """The website's browse: the shared catalog, never an API client's own items."""
+    items = Item.objects.active().shared()
     if kind:
         items = items.filter(kind=kind)
     if genre:
@@ -138,6 +140,7 @@ def also_liked(*, item: Item, limit: int = 12, exclude_pks=()) -> list[Item]:
     fans = Rating.objects.filter(item=item, value__gte=4).values("user_id")
     rows = (
         Rating.objects.filter(user_id__in=fans, value__gte=4, item__is_active=True)
+        .exclude(item__source__startswith=CLIENT_SOURCE_PREFIX)
         .exclude(item=item)
         .exclude(item_id__in=list(exclude_pks))
         .values("item_id")

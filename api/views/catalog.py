@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from api.filters import ItemFilter
 from api.ingestion.items import items_upsert
 from api.pagination import ApiPagination
-from api.selectors import CLIENT_SOURCE_PREFIX, item_visible_get, items_visible
+from api.selectors import item_visible_get, items_visible
 from api.serializers import (
     MAX_BATCH,
     ItemBatchSerializer,
@@ -19,7 +19,7 @@ from api.serializers import (
     TrendingQuerySerializer,
 )
 from api.views.base import ClientView, body_list, reject_empty_params, with_item_relations
-from catalog.models import Item
+from catalog.models import CLIENT_SOURCE_PREFIX, Item
 from recommendations.serving import similar_items_for
 from recommendations.trending import trending_items
 
@@ -106,4 +106,4 @@ class TrendingView(ClientView):
 
 
 def _visible(item: Item, client) -> bool:
-    return not item.source.startswith(CLIENT_SOURCE_PREFIX) or item.source == client.item_source
+    return item.is_shared or item.source == client.item_source

@@ -94,3 +94,11 @@ def test_undoing_touches_only_my_own_events(client, alice):
     InteractionFactory(user=UserFactory(username="bob"), item=item, kind=Interaction.Kind.NOT_INTERESTED)
     client.post(reverse("hidden-undo", args=[item.pk]))
     assert Interaction.objects.filter(item=item).count() == 1
+
+
+def test_undoing_on_a_partner_s_own_item_does_not_reveal_its_title(client, alice):
+    private = ItemFactory(title="Partner Secret", source="client:7", source_id="sku-1")
+
+    response = client.post(reverse("hidden-undo", args=[private.pk]), follow=True)
+
+    assert response.status_code == 404 and "Partner Secret" not in response.content.decode()

@@ -102,3 +102,14 @@ def test_it_paginates_and_keeps_the_filters(client, db):
 def test_the_search_box_is_on_every_page(client, shelf):
     content = client.get(reverse("item", args=[shelf["airplane"].pk])).content.decode()
     assert 'role="search"' in content and 'name="q"' in content
+
+
+def test_a_partner_s_own_items_are_neither_listed_nor_suggested_as_a_spelling(client, shelf):
+    ItemFactory(title="Godfathr Partner Cut", source="client:7", source_id="sku-1", rating_count=500)
+
+    listed = client.get(reverse("browse"))
+    searched = client.get(reverse("browse"), {"q": "godfathr"})
+
+    assert "Godfathr Partner Cut" not in titles(listed)
+    # Its title's words are no spelling the website knows either.
+    assert "Godfathr Partner Cut" not in titles(searched) and searched.context["corrected"] == "godfather"

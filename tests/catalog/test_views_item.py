@@ -87,3 +87,15 @@ def test_disliked_items_are_left_out_of_similar_lists(client, tiny_catalog):
 
 def test_an_unknown_item_is_not_found(client, db):
     assert client.get(reverse("item", args=[ItemFactory().pk + 100])).status_code == 404
+
+
+def test_a_partner_s_own_item_is_not_on_the_website(client, tiny_catalog):
+    # Items an API client sends are that partner's alone (the API shows them to no one else).
+    private = ItemFactory(title="Partner Secret", source="client:7", source_id="sku-1")
+    client.force_login(UserFactory())
+
+    page = client.get(reverse("item", args=[private.pk]))
+    rated = client.post(reverse("item-rate", args=[private.pk]), {"value": "4"})
+
+    assert (page.status_code, rated.status_code) == (404, 404)
+    assert not Rating.objects.filter(item=private).exists()
