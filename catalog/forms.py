@@ -1,7 +1,7 @@
 from django import forms
 
 from catalog import params
-from catalog.models import Genre
+from catalog.models import RATING_VALUES, Genre
 from catalog.selectors import SORTS
 
 
@@ -36,7 +36,7 @@ class BrowseForm(forms.Form):
 
 
 class RatingForm(forms.Form):
-    value = forms.TypedChoiceField(coerce=float, choices=[(f"{v:g}", v) for v in (x / 2 for x in range(1, 11))])
+    value = forms.TypedChoiceField(coerce=float, choices=[(f"{v:g}", v) for v in RATING_VALUES])
 
 
 FEEDBACK_KINDS = ("like", "dislike", "not_interested")
