@@ -1,4 +1,8 @@
-"""Model artifacts in storage: written with their size and SHA-256, checked whenever they are read back."""
+"""Model artifacts in storage: written with their size and SHA-256, checked whenever they are read back.
+
+`version` is a ModelVersion, or any model with the same `artifact`, `artifact_size` and
+`artifact_sha256` fields (the games' learning versions use these functions too).
+"""
 
 import hashlib
 import io
@@ -16,9 +20,12 @@ class ArtifactUnreadable(Exception):
     """The stored artifact is missing or is not the file that was written."""
 
 
-def artifact_save(*, version: ModelVersion, content: bytes) -> None:
-    """Store `content` as the version's artifact and record its size and checksum on `version` (not saved)."""
-    name = f"models/model-{version.pk}.npz"
+def artifact_save(*, version: ModelVersion, content: bytes, name: str = "") -> None:
+    """Store `content` as the version's artifact and record its size and checksum on `version` (not saved).
+
+    name: where in storage (default models/model-<pk>.npz).
+    """
+    name = name or f"models/model-{version.pk}.npz"
     default_storage.delete(name)  # a retried run rewrites its own artifact
     version.artifact.name = default_storage.save(name, ContentFile(content))
     version.artifact_size, version.artifact_sha256 = len(content), hashlib.sha256(content).hexdigest()
