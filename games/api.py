@@ -15,8 +15,7 @@ from api.throttling import ClientRateThrottle
 from api.views.base import ClientView
 from games.engine import ENGINES, InvalidBoard, position_from_rows
 from games.registry import CONTROLLER_CLASSES, GAMES
-from games.selectors import games_list
-from games.services import game_ensure
+from games.services import game_ensure, games_ensure
 from games.serving import controller_for
 
 BOARD_SCHEMA = {
@@ -88,7 +87,7 @@ class GameListView(GameApiView):
     def get(self, request):
         games = [
             {"slug": g.slug, "name": g.name, "item_id": g.item_id, "engines": list(ENGINES), "levels": _levels()}
-            for g in games_list()
+            for g in games_ensure()
         ]
         return Response(GameListSerializer({"results": games}).data)
 

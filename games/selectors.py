@@ -1,15 +1,10 @@
-"""Reads for games: the catalog of games, ratings, a player's matches, and the "auto" opponent."""
+"""Reads for games: a player's rating and matches, and the "auto" opponent."""
 
 from __future__ import annotations
 
 from games.engine.elo import INITIAL_RATING, closest_opponent
 from games.models import Game, Match, PlayerSkill
-from games.registry import GAMES
-from games.services import engine_ratings_ensure, game_ensure
-
-
-def games_list() -> list[Game]:
-    return [game_ensure(slug=slug) for slug in GAMES]
+from games.services import engine_ratings_ensure
 
 
 def player_skill(*, game: Game, player) -> PlayerSkill | None:

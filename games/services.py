@@ -45,6 +45,7 @@ def game_ensure(*, slug: str) -> Game:
 
 
 def games_ensure() -> list[Game]:
+    """Every game the site serves, each with its catalog item (created on first use)."""
     return [game_ensure(slug=slug) for slug in GAMES]
 
 

@@ -11,8 +11,8 @@ from games.forms import AUTO, MoveForm, NewGameForm
 from games.models import Game
 from games.play import IllegalMove, PlayState, play_move, play_start, play_state
 from games.registry import CONTROLLER_CLASSES, GAMES
-from games.selectors import games_list, player_matches, player_skill
-from games.services import game_ensure
+from games.selectors import player_matches, player_skill
+from games.services import game_ensure, games_ensure
 
 
 def _game(slug: str) -> Game:
@@ -23,7 +23,7 @@ def _game(slug: str) -> Game:
 
 @require_GET
 def games_index(request):
-    return render(request, "games/index.html", {"games": games_list()})
+    return render(request, "games/index.html", {"games": games_ensure()})
 
 
 @require_GET
