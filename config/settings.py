@@ -310,6 +310,8 @@ REST_FRAMEWORK = {
         "client": _throttle_rate("API_THROTTLE_RATE", "3000/min"),
         "client_write": _throttle_rate("API_WRITE_THROTTLE_RATE", "300/min"),
         "website_user": _throttle_rate("API_WEBSITE_THROTTLE_RATE", "600/min"),
+        # Game moves per client on top of its read budget: each may search for a second or more.
+        "games_move": _throttle_rate("API_GAMES_MOVE_THROTTLE_RATE", "120/min"),
     },
     "DEFAULT_RENDERER_CLASSES": ["api.renderers.SafeJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["api.parsers.JSONBodyParser"],

@@ -1,7 +1,8 @@
 """REST API for games: the games served, and one controller move for a board the partner sends.
 
 A move changes nothing on the server, so it needs only the read scope and counts
-against the client's read budget, like a recommendation.
+against the client's read budget, like a recommendation. It may also search for a
+second or more, so moves have a budget of their own too (`games_move`).
 """
 
 from drf_spectacular.utils import extend_schema, extend_schema_field
@@ -9,9 +10,10 @@ from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
+from api.models import ApiClient
 from api.permissions import CanRead
 from api.serializers import StrictIntegerField
-from api.throttling import ClientRateThrottle
+from api.throttling import ClientRateThrottle, FixedWindowThrottle
 from api.views.base import ClientView
 from games.engine import ENGINES, InvalidBoard, position_from_rows
 from games.registry import CONTROLLER_CLASSES, GAMES
@@ -77,6 +79,17 @@ class MoveSerializer(serializers.Serializer):
     version = serializers.CharField(allow_null=True, help_text="The learning engine's model version; else null.")
 
 
+class MoveRateThrottle(FixedWindowThrottle):
+    """Moves per client (all its keys), counted besides its read budget: a search costs far more than a read."""
+
+    scope = "games_move"
+
+    def get_cache_key(self, request, view):
+        if isinstance(request.auth, ApiClient):
+            return self.cache_format % {"scope": self.scope, "ident": request.auth.pk}
+        return None
+
+
 class GameApiView(ClientView):
     permission_classes = [CanRead]
     throttle_classes = [ClientRateThrottle]
@@ -93,6 +106,8 @@ class GameListView(GameApiView):
 
 
 class GameMoveView(GameApiView):
+    throttle_classes = [ClientRateThrottle, MoveRateThrottle]
+
     @extend_schema(
         summary="The engine's move for a board", operation_id="games_move", request=MoveInSerializer,
         responses=MoveSerializer,

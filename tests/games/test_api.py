@@ -1,5 +1,6 @@
 import pytest
 
+from games.api import MoveRateThrottle
 from games.models import GameModelVersion
 from games.training import train_learning_version
 from tests.api.conftest import make_partner
@@ -75,6 +76,16 @@ def test_moves_are_throttled_with_the_clients_read_budget(db):
     partner = make_partner("Small", throttle_rate="2/min")
     payload = {"board": rows(), "player": 1, "engine": "rules"}
     assert [partner.post(MOVE, payload).status_code for _ in range(3)] == [200, 200, 429]
+
+
+def test_moves_have_a_budget_of_their_own_besides_the_read_budget(db, monkeypatch):
+    # A move may search for a second or more: a client's read budget alone would let it keep every worker busy.
+    monkeypatch.setitem(MoveRateThrottle.THROTTLE_RATES, "games_move", "2/min")
+    partner = make_partner("Busy")
+    payload = {"board": rows(), "player": 1, "engine": "rules"}
+    assert [partner.post(MOVE, payload).status_code for _ in range(3)] == [200, 200, 429]
+    assert partner.get("/api/v1/games/").status_code == 200  # reads go on
+    assert make_partner("Other").post(MOVE, payload).status_code == 200  # per client
 
 
 def test_both_operations_are_in_the_schema(client, db):
