@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
+import numpy as np
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -84,15 +85,21 @@ def _start(*, game: Game, trigger: str, config: TrainingConfig, task_id: str) ->
         raise TrainingAlreadyRunning(f"a training run of {game} is already in progress") from None
 
 
-def _warm_start(game: Game):
-    """Continue from the playing version's weights (periodic retraining builds on what was learned)."""
+def _warm_start(game: Game) -> tuple[np.ndarray | None, dict]:
+    """The playing version's weights and metrics: periodic retraining builds on what was learned."""
     active = GameModelVersion.objects.active().filter(game=game).first()
     if active is None:
-        return None, 0
+        return None, {}
     try:
-        return artifact_weights(version=active), int(active.metrics.get("training_games_total", 0))
+        return artifact_weights(version=active), active.metrics
     except InvalidArtifact:
-        return None, 0
+        return None, {}
+
+
+def _recorded_games(game: Game, *, after: int) -> tuple[list[list[int]], int]:
+    """The moves of the matches stored after match id `after`, and the last id read (`after` when none)."""
+    rows = list(Match.objects.filter(game=game, pk__gt=after).order_by("pk").values_list("pk", "moves"))
+    return [moves for _, moves in rows], rows[-1][0] if rows else after
 
 
 def train_learning_version(
@@ -105,8 +112,9 @@ def train_learning_version(
     timings: dict[str, float] = {}
     try:
         t0 = time.perf_counter()
-        human = [m for m in Match.objects.filter(game=game).values_list("moves", flat=True)]
-        start, earlier_games = _warm_start(game)
+        start, earlier = _warm_start(game)
+        # The weights it starts from already learned from the games recorded up to `human_games_up_to`.
+        human, human_up_to = _recorded_games(game, after=earlier.get("human_games_up_to", 0))
         timings["load"] = round(time.perf_counter() - t0, 3)
         t0 = time.perf_counter()
         evaluate = _curve_point(config.curve_games) if config.curve_every else None
@@ -125,7 +133,8 @@ def train_learning_version(
         **tournament,
         "self_play_games": result.self_play_games,
         "human_games": result.human_games,
-        "training_games_total": earlier_games + result.self_play_games + result.human_games,
+        "training_games_total": earlier.get("training_games_total", 0) + result.self_play_games + result.human_games,
+        "human_games_up_to": human_up_to,
         "warm_start": start is not None,
         "learning_curve": [{"games": g, "win_rate_vs_rules": rate} for g, rate in result.curve],
     }

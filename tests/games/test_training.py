@@ -28,17 +28,32 @@ def test_training_produces_an_active_version_with_its_tournament_results(tiny_tr
     assert label == f"v{version.pk}"
 
 
+def record_match(version: GameModelVersion) -> Match:
+    return Match.objects.create(
+        game=version.game, player=UserFactory(), engine="rules", level=1, player_side=1, moves=[3, 4, 3, 4, 3, 4, 3],
+        result=Match.Result.WIN, rating_before=1200, rating_after=1220, started_at=version.created_at,
+    )  # fmt: skip
+
+
 def test_a_retrain_learns_from_recorded_games_and_replaces_the_playing_version(tiny_training):
     first = train_learning_version()
-    Match.objects.create(
-        game=first.game, player=UserFactory(), engine="rules", level=1, player_side=1, moves=[3, 4, 3, 4, 3, 4, 3],
-        result=Match.Result.WIN, rating_before=1200, rating_after=1220, started_at=first.created_at,
-    )  # fmt: skip
+    record_match(first)
     second = train_learning_version()
     first.refresh_from_db()
     assert (first.status, second.status) == (GameModelVersion.Status.RETIRED, GameModelVersion.Status.ACTIVE)
     assert second.metrics["human_games"] == 1 and second.metrics["warm_start"]
     assert second.metrics["training_games_total"] == first.metrics["training_games_total"] + 13
+
+
+def test_a_retrain_learns_only_from_the_games_recorded_since_the_version_it_builds_on(tiny_training):
+    # The playing version's weights already learned from the earlier games: each retrain replays only new ones.
+    first = train_learning_version()
+    record_match(first)
+    second = train_learning_version()
+    third = train_learning_version()
+    assert (second.metrics["human_games"], third.metrics["human_games"]) == (1, 0)
+    record_match(first)
+    assert train_learning_version().metrics["human_games"] == 1
 
 
 def test_only_one_run_trains_a_game_at_a_time(tiny_training):
