@@ -146,7 +146,8 @@ def train_learning_version(
 def _activate(version: GameModelVersion) -> GameModelVersion:
     now = timezone.now()
     GameModelVersion.objects.active().filter(game=version.game).update(status=GameModelVersion.Status.RETIRED)
-    version.status, version.finished_at, version.activated_at = GameModelVersion.Status.ACTIVE, now, now
+    version.status, version.activated_at = GameModelVersion.Status.ACTIVE, now
+    version.finished_at = version.finished_at or now  # a rollback keeps when its training finished
     version.save()
     return version
 

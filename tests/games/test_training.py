@@ -10,7 +10,7 @@ from games.models import GameModelVersion, Match
 from games.services import game_ensure
 from games.serving import controller_for, forget_loaded
 from games.tasks import train_learning
-from games.training import TrainingAlreadyRunning, train_learning_version
+from games.training import TrainingAlreadyRunning, model_version_activate, train_learning_version
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -54,6 +54,16 @@ def test_a_retrain_learns_only_from_the_games_recorded_since_the_version_it_buil
     assert (second.metrics["human_games"], third.metrics["human_games"]) == (1, 0)
     record_match(first)
     assert train_learning_version().metrics["human_games"] == 1
+
+
+def test_putting_an_earlier_version_back_in_play_keeps_when_it_was_trained(tiny_training):
+    first = train_learning_version()
+    train_learning_version()
+    trained_at = GameModelVersion.objects.get(pk=first.pk).finished_at
+    model_version_activate(version=GameModelVersion.objects.get(pk=first.pk))
+    first.refresh_from_db()
+    assert first.status == GameModelVersion.Status.ACTIVE and first.finished_at == trained_at
+    assert first.activated_at > trained_at
 
 
 def test_only_one_run_trains_a_game_at_a_time(tiny_training):
