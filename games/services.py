@@ -76,13 +76,21 @@ def match_record(
     *, game: Game, player, engine: str, level: int, auto: bool, player_side: int, moves: list[int],
     started_at: datetime, version: str | None = None,
 ) -> Match:  # fmt: skip
-    """Store a finished game, update the player's and the controller's ratings, record a `play` event."""
+    """Store a finished game, update the player's and the controller's ratings, record a `play` event.
+
+    Idempotent: the same game (player and `started_at`) is stored and rated once.
+    """
     winner = match_outcome(moves)
     if winner is None:
         raise ValueError("the game is not finished")
     score = 0.5 if winner == 0 else 1.0 if winner == player_side else 0.0
     engine_ratings_ensure(game=game)
     skill, _ = PlayerSkill.objects.select_for_update().get_or_create(game=game, player=player)
+    # The player's lock taken, a game already stored is this one posted twice at once (two tabs racing
+    # on one session): stored and rated once.
+    earlier = Match.objects.filter(game=game, player=player, started_at=started_at).first()
+    if earlier is not None:
+        return earlier
     opponent = EngineRating.objects.select_for_update().get(game=game, engine=engine, level=level)
     before = skill.rating
     skill.rating, _ = elo_update(before, opponent.rating, score, k=elo_k(skill.games_played))

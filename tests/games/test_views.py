@@ -62,6 +62,27 @@ def test_a_finished_game_of_a_member_is_stored_rated_and_feeds_the_recommender(c
     assert f"Your rating: <strong>{skill.rating:.0f}</strong>" in client.get(PAGE).content.decode()
 
 
+def test_a_winning_move_posted_twice_at_once_is_stored_and_rated_once(client):
+    user = UserFactory()
+    client.force_login(user)
+    client.post(PAGE + "new/", {"engine": "rules", "level": "1", "side": "1"})
+    session = client.session
+    # Three of ours in column 1 and three of theirs in column 2: column 1 wins.
+    before = {**session["games:connect-four"], "moves": [0, 1, 0, 1, 0, 1], "explanations": ["x"] * 3}
+    session["games:connect-four"] = before
+    session.save()
+    first = client.post(PAGE + "move/", {"column": 0}).json()
+    # A second tab's request read the session before the first one saved it.
+    session = client.session
+    session["games:connect-four"] = before
+    session.save()
+    second = client.post(PAGE + "move/", {"column": 0}).json()
+    assert first["result"] == second["result"] == "win" and first["rating"] == second["rating"]
+    assert Match.objects.count() == 1
+    assert PlayerSkill.objects.get(player=user).games_played == 1
+    assert Interaction.objects.filter(user=user, kind=Interaction.Kind.PLAY).count() == 1
+
+
 def test_auto_picks_an_opponent_near_the_players_rating(client):
     user = UserFactory()
     client.force_login(user)
