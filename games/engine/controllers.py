@@ -47,14 +47,11 @@ def forced_move(position: Position) -> Choice | None:
     if wins:
         return wins[0], f"wins with four in a row in {column_name(wins[0])}"
     threats = position.losing_threats()
-    if len(threats) == 1:
-        return threats[0], f"blocks your four in {column_name(threats[0])}"
-    if threats:
-        others = ", ".join(str(col + 1) for col in threats[1:])
-        return threats[
-            0
-        ], f"blocks your four in {column_name(threats[0])} (your other threat in column {others} stays open)"
-    return None
+    if not threats:
+        return None
+    others = ", ".join(str(col + 1) for col in threats[1:])
+    still_open = f" (your other threat in column {others} stays open)" if others else ""
+    return threats[0], f"blocks your four in {column_name(threats[0])}{still_open}"
 
 
 def safe_moves(position: Position) -> list[int]:
@@ -71,7 +68,9 @@ class RandomPlayer(Controller):
     label = "Random"
     levels = ("any legal move",)
 
-    def choose(self, board, player: int, level: int | None = None, *, rng: random.Random | None = None) -> Choice:
-        position = board if isinstance(board, Position) else position_from_rows(board, player)
-        col = (rng or random.Random()).choice(position.legal())
+    def forced(self, position: Position) -> Choice | None:
+        return None  # not even a win or a block: it is the baseline
+
+    def decide(self, position: Position, level: int, rng: random.Random) -> Choice:
+        col = rng.choice(position.legal())
         return col, f"plays {column_name(col)} at random"

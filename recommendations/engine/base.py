@@ -208,8 +208,6 @@ class Recommender:
     # -- similar items -------------------------------------------------------
     def similar_items(self, item: int, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
         """k items most similar to `item` (itself excluded): (int64 (k,), float32 (k,))."""
-        if not 0 <= item < self.n_items:
-            raise IndexError(f"item {item} out of range 0..{self.n_items - 1}")
         row = self.similar_row(item).astype(np.float32).reshape(1, -1)
         row[0, item] = -np.inf
         items, values = top_k(row, k, self.prior)
