@@ -10,10 +10,9 @@ from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
-from api.models import ApiClient
 from api.permissions import CanRead
 from api.serializers import StrictIntegerField
-from api.throttling import ClientRateThrottle, FixedWindowThrottle
+from api.throttling import ClientRateThrottle
 from api.views.base import ClientView
 from games.engine import ENGINES, InvalidBoard, position_from_rows
 from games.registry import CONTROLLER_CLASSES, GAMES
@@ -79,15 +78,13 @@ class MoveSerializer(serializers.Serializer):
     version = serializers.CharField(allow_null=True, help_text="The learning engine's model version; else null.")
 
 
-class MoveRateThrottle(FixedWindowThrottle):
-    """Moves per client (all its keys), counted besides its read budget: a search costs far more than a read."""
+class MoveRateThrottle(ClientRateThrottle):
+    """Moves per client (all its keys), counted besides its read budget: a search costs far more than a read.
+
+    A client's own throttle rate, set by staff in the admin, applies to its moves too.
+    """
 
     scope = "games_move"
-
-    def get_cache_key(self, request, view):
-        if isinstance(request.auth, ApiClient):
-            return self.cache_format % {"scope": self.scope, "ident": request.auth.pk}
-        return None
 
 
 class GameApiView(ClientView):

@@ -86,6 +86,8 @@ def test_moves_have_a_budget_of_their_own_besides_the_read_budget(db, monkeypatc
     assert [partner.post(MOVE, payload).status_code for _ in range(3)] == [200, 200, 429]
     assert partner.get("/api/v1/games/").status_code == 200  # reads go on
     assert make_partner("Other").post(MOVE, payload).status_code == 200  # per client
+    bigger = make_partner("Bigger", throttle_rate="10/min")  # a client's own rate, set by staff, applies to moves
+    assert [bigger.post(MOVE, payload).status_code for _ in range(3)] == [200, 200, 200]
 
 
 def test_both_operations_are_in_the_schema(client, db):
