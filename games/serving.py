@@ -32,8 +32,13 @@ def learning_controller(*, game: Game) -> LearningController:
             try:
                 controller = LearningController(artifact_weights(version=version), version=version.label)
             except InvalidArtifact as exc:
-                # Play on with the untrained value rather than fail every move; the log says why.
+                # Play on with the untrained value rather than fail every move. The version is marked
+                # failed, so the admin says why and every process plays the same controller.
                 log.error("learning version %s of %s cannot be read: %s", version.pk, game.slug, exc)
+                GameModelVersion.objects.active().filter(pk=version.pk).update(
+                    status=GameModelVersion.Status.FAILED, error=f"Artifact unreadable: {exc}"
+                )
+                active_id = None
         _loaded[game.pk] = (active_id, controller)
     return controller
 

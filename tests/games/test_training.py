@@ -81,6 +81,8 @@ def test_a_damaged_artifact_is_not_served(tiny_training, caplog):
     controller, label = controller_for(game=version.game, engine="learning")
     assert label == "untrained"
     assert "cannot be read" in caplog.text
+    version.refresh_from_db()  # staff see why in the admin
+    assert version.status == GameModelVersion.Status.FAILED and "Artifact unreadable" in version.error
 
 
 @override_settings(CELERY_TASK_ALWAYS_EAGER=True)
