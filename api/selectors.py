@@ -4,15 +4,14 @@ from django.db.models import Q
 from rest_framework.exceptions import NotFound
 
 from api.models import ApiClient, ClientUser
-from catalog.models import CLIENT_SOURCE_PREFIX, Item
+from catalog.models import SHARED_ITEMS, Item
 
 MAX_PK = 2**63 - 1  # bigint: larger ids cannot exist and would overflow the database driver
 
 
 def items_visible_q(*, client: ApiClient | None) -> Q:
     """The shared catalog plus the client's own items; the website (client None) sees the shared catalog."""
-    shared = ~Q(source__startswith=CLIENT_SOURCE_PREFIX)
-    return shared if client is None else shared | Q(source=client.item_source)
+    return SHARED_ITEMS if client is None else SHARED_ITEMS | Q(source=client.item_source)
 
 
 def items_visible(*, client: ApiClient | None):

@@ -13,6 +13,8 @@ RATING_VALUES = [x / 2 for x in range(1, 11)]  # 0.5, 1.0, ..., 5.0
 # The source of the items an API client sends is "client:<its id>": those are that partner's own,
 # seen by no other partner and not on the website, which shows the shared catalog.
 CLIENT_SOURCE_PREFIX = "client:"
+# The same, as a condition for lists that take one (item_filter=...).
+SHARED_ITEMS = ~models.Q(source__startswith=CLIENT_SOURCE_PREFIX)
 
 
 class Genre(models.Model):
@@ -42,7 +44,7 @@ class ItemQuerySet(models.QuerySet):
 
     def shared(self):
         """Without any API client's own items: what the website shows."""
-        return self.exclude(source__startswith=CLIENT_SOURCE_PREFIX)
+        return self.filter(SHARED_ITEMS)
 
 
 class Item(models.Model):

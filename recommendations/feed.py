@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from django.core.cache import cache
 from django.db.models import Count, Max, Q, Sum, prefetch_related_objects
 
-from catalog.models import Genre, Interaction, Item, Rating
+from catalog.models import SHARED_ITEMS, Genre, Interaction, Item, Rating
 from recommendations.feed_cache import Person, feed_cached
 from recommendations.serving import feed_for_user, popular_items, similar_items_for
 from recommendations.trending import trending_items
@@ -152,8 +152,10 @@ def _build(user, per_row: int) -> list[FeedRow]:
         _add_because_you_liked(rows, history)
     trending = _row_items(
         rows,
-        _shared_ids("feed:trending", lambda: [item.pk for item in trending_items(limit=SHARED_CANDIDATES)]),
-        lambda: trending_items(limit=_want(rows), exclude_pks=history.seen_subquery()),
+        _shared_ids(
+            "feed:trending", lambda: [item.pk for item in trending_items(limit=SHARED_CANDIDATES, items=_card_items())]
+        ),
+        lambda: trending_items(limit=_want(rows), exclude_pks=history.seen_subquery(), items=_card_items()),
     )
     rows.add("trending", "Trending now", _cards(trending, "Trending now"))
     _add_new_arrivals(rows)
@@ -197,8 +199,10 @@ def _row_items(rows: _Rows, ids: list[int], own) -> list[Item]:
 
 
 def _card_items():
-    # Only what a card shows: long descriptions and JSON columns cost time to load and are never used.
-    return Item.objects.active().only("pk", "kind", "title", "year", "is_active", "rating_count", "rating_avg")
+    # The website shows the shared catalog, never a partner's own items. Only what a card shows:
+    # long descriptions and JSON columns cost time to load and are never used.
+    fields = ("pk", "kind", "title", "year", "is_active", "rating_count", "rating_avg")
+    return Item.objects.active().shared().only(*fields)
 
 
 def _cards(items, reason: str) -> list[Card]:
@@ -206,17 +210,17 @@ def _cards(items, reason: str) -> list[Card]:
 
 
 def _add_popular(rows: _Rows) -> None:
-    items = popular_items(limit=_want(rows), exclude_pks=rows.history.seen_subquery())
+    items = popular_items(limit=_want(rows), exclude_pks=rows.history.seen_subquery(), item_filter=SHARED_ITEMS)
     rows.add("popular", "Popular on Encore", _cards(items, "Popular with everyone"))
 
 
 def _add_top_picks(rows: _Rows, user) -> None:
-    recommendations = feed_for_user(user=user, limit=rows.per_row)
+    recommendations = feed_for_user(user=user, limit=rows.per_row, item_filter=SHARED_ITEMS)
     rows.add("top-picks", "Top picks for you", [Card(rec.item, rec.reason) for rec in recommendations])
 
 
 def _add_because_you_liked(rows: _Rows, history: History) -> None:
-    anchors = Item.objects.active().in_bulk(history.anchors[: BECAUSE_ROWS * 2])
+    anchors = Item.objects.active().shared().in_bulk(history.anchors[: BECAUSE_ROWS * 2])
     added = 0
     for pk in history.anchors[: BECAUSE_ROWS * 2]:
         anchor = anchors.get(pk)

@@ -51,9 +51,12 @@ def trending_refresh(*, half_life_days: float | None = None, window_days: float 
     return len(top)
 
 
-def trending_items(*, limit: int = 20, kind: str | None = None, exclude_pks=()) -> list[Item]:
-    """The trending items that are visible now; the most popular when nothing was computed yet."""
-    queryset = Item.objects.active().exclude(pk__in=exclude_pks)
+def trending_items(*, limit: int = 20, kind: str | None = None, exclude_pks=(), items=None) -> list[Item]:
+    """The trending items that are visible now; the most popular when nothing was computed yet.
+
+    items: the queryset they are read from (default: every visible item).
+    """
+    queryset = (Item.objects.active() if items is None else items).exclude(pk__in=exclude_pks)
     if kind:
         queryset = queryset.filter(kind=kind)
     trending = list(queryset.filter(trending__isnull=False).order_by("-trending__score", "pk")[:limit])
