@@ -10,6 +10,7 @@ from django.utils import timezone
 from rest_framework import authentication, exceptions
 
 from api.models import ApiClient
+from core import process_caches
 
 KEYWORD = "Api-Key"
 # Recording every use would add a write to every read; once a minute is enough to spot stale keys.
@@ -48,7 +49,6 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 # API_KEY_CACHE_SECONDS: a key lookup would otherwise be a database round trip on every request.
 # Revoking clears this process's entries at once (see api.signals); other processes follow within the TTL.
 _recent: dict[str, tuple[float, ApiClient | None]] = {}
-_RECENT_MAX = 10_000
 
 
 def _client_by_hash(key_hash: str) -> ApiClient | None:
@@ -62,7 +62,7 @@ def _client_by_hash(key_hash: str) -> ApiClient | None:
     found = list(ApiClient.objects.raw(f"SELECT * FROM {table} WHERE key_hash = %s", [key_hash]))  # noqa: S608
     client = found[0] if found else None
     if ttl and client is not None:
-        if len(_recent) >= _RECENT_MAX:
+        if len(_recent) >= process_caches.API_KEYS:
             _recent.clear()
         _recent[key_hash] = (time.monotonic() + ttl, client)
     return client
@@ -70,3 +70,6 @@ def _client_by_hash(key_hash: str) -> ApiClient | None:
 
 def forget_recent_clients() -> None:
     _recent.clear()
+
+
+process_caches.register("API keys", clear=forget_recent_clients)

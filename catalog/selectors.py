@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Max, Q
 
 from catalog.models import CLIENT_SOURCE_PREFIX, Interaction, Item, ItemTag, Rating
+from core import process_caches
 
 SORTS = {
     "popular": ("-rating_count", "-rating_avg", "pk"),
@@ -65,6 +66,7 @@ class _TitleIndex:
 
 
 title_index = _TitleIndex()
+process_caches.register("title words for search", clear=title_index.clear)
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from core import process_caches
 from games.artifacts import artifact_weights
 from games.engine import LearningController
 from games.engine.controllers import Controller
@@ -17,6 +18,7 @@ UNTRAINED = "untrained"
 
 _lock = threading.Lock()
 _loaded: dict[int, tuple[int | None, LearningController]] = {}  # game id -> (version id, controller)
+process_caches.register("game controllers", clear=_loaded.clear)
 
 
 def learning_controller(*, game: Game) -> LearningController:

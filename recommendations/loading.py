@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from django.db import DatabaseError
 
+from core import process_caches
 from recommendations.engine import load_model
 from recommendations.models import ModelVersion
 from recommendations.training import artifact_read, model_version_mark_broken
@@ -24,7 +25,6 @@ from recommendations.training import artifact_read, model_version_mark_broken
 log = logging.getLogger(__name__)
 ACTIVE_CHECK_SECONDS = 3.0
 MAX_HANDOVERS = 5  # broken versions skipped in one look-up before giving up until the next
-SIMILAR_CACHE_SIZE = 20_000  # similar-item lists kept per loaded version
 
 
 @dataclass
@@ -45,7 +45,7 @@ class LoadedModel:
         if found is None:
             cols, _ = self.model.similar_items(col, n)
             found = [int(self.item_ids[c]) for c in cols.tolist() if c >= 0]
-            if len(self._similar) >= SIMILAR_CACHE_SIZE:
+            if len(self._similar) >= process_caches.SIMILAR_LISTS:
                 self._similar.clear()
             self._similar[key] = found
         return found
@@ -138,6 +138,7 @@ def _active_pk() -> int | None:
 
 
 active_model = ActiveModelCache()
+process_caches.register("the serving model", clear=active_model.clear)
 
 
 def heap_freeze() -> None:

@@ -18,12 +18,14 @@ import scipy.sparse as sp
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
+from core import process_caches
 from recommendations.engine.base import positive_part
 from recommendations.engine.knn import cooccurrence_input, item_norms, merge_similarity_blocks, similarity_rows
 
 log = logging.getLogger(__name__)
 
 _prepared: dict = {}  # (version_id, part) -> (P, Pt, norms), reused by a worker across its blocks
+process_caches.register("a training run's matrices", clear=_prepared.clear)
 
 
 def shard_dir(version_id: int) -> str:

@@ -5,7 +5,7 @@ import pytest
 from django.db import connection
 
 from config.celery import app as celery_app
-from recommendations.serving import active_model
+from core import process_caches
 from tests.catalog_builders import tiny_catalog  # noqa: F401 - fixture
 
 CHROMIUM = "/usr/bin/chromium"
@@ -48,11 +48,11 @@ def pytest_runtest_setup(item):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_serving_cache():
-    # Each test sees the active model of its own database, not a previous test's.
-    active_model.clear()
+def _fresh_process_caches():
+    # Each test sees its own database's models, keys and titles, not what a previous test left in memory.
+    process_caches.clear_all()
     yield
-    active_model.clear()
+    process_caches.clear_all()
 
 
 @pytest.fixture
