@@ -16,7 +16,7 @@ from catalog.services.interactions import (
     interactions_undo,
     opinion_set,
 )
-from catalog.services.people import items_delete, people_forget, person_forget
+from catalog.services.people import PersonGone, items_delete, people_forget, person_forget, person_lock
 from catalog.services.ratings import (
     InvalidRating,
     RatingRow,
@@ -32,6 +32,7 @@ __all__ = [
     "EventRow",
     "EventsRecorded",
     "InvalidRating",
+    "PersonGone",
     "RatingRow",
     "RatingsWritten",
     "interaction_record",
@@ -43,6 +44,7 @@ __all__ = [
     "opinion_set",
     "people_forget",
     "person_forget",
+    "person_lock",
     "rating_delete",
     "rating_upsert",
     "rating_validate",

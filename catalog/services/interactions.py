@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from catalog.bulk import insert_rows
 from catalog.models import Interaction, Item
+from catalog.services.people import person_lock
 from catalog.services.rows import pairs_lookup, present_locked
 
 _KINDS = frozenset(Interaction.Kind.values)
@@ -24,11 +25,13 @@ def _kind_check(kind: str) -> None:
         raise ValueError(f"unknown event kind {kind!r}; expected one of {', '.join(Interaction.Kind.values)}")
 
 
+@transaction.atomic
 def interaction_record(
     *, user, item: Item, kind: str, value: float | None = None, at=None, idempotency_key: str | None = None
 ) -> tuple[Interaction, bool]:
     """Append an event; returns (event, created). A repeated idempotency key returns the first event."""
     _kind_check(kind)
+    person_lock(user=user)
     if idempotency_key:
         existing = Interaction.objects.filter(user=user, idempotency_key=idempotency_key).first()
         if existing:

@@ -3,12 +3,31 @@
 from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from catalog.models import Interaction, Item, Rating
 from catalog.services.counters import item_stats_refresh
 
 _CHUNK = 1_000
+
+
+class PersonGone(PermissionDenied):
+    """The person was deleted while one of their own writes waited: nothing was written."""
+
+
+def person_lock(*, user) -> None:
+    """Hold `user`'s row until the transaction ends, or raise PersonGone.
+
+    A single write as a person (a rating, an event) takes this first. It does not
+    block other writes or ingestion batches (FOR NO KEY UPDATE conflicts only with
+    an update or a deletion of the person), but it waits for an account deletion in
+    progress and then finds the person gone, instead of failing at commit on a
+    foreign key; a deletion that comes later waits for the write.
+    """
+    User = get_user_model()
+    if User.objects.select_for_update(no_key=True).filter(pk=user.pk).values_list("pk", flat=True).first() is None:
+        raise PersonGone("This account no longer exists.")
 
 
 @transaction.atomic

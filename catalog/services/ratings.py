@@ -11,6 +11,7 @@ from django.utils import timezone
 from catalog.bulk import insert_rows
 from catalog.models import RATING_VALUES, Item, Rating
 from catalog.services.counters import item_stats_adjust, item_stats_refresh
+from catalog.services.people import person_lock
 from catalog.services.rows import pairs_lookup, present_locked, upsert_rows
 
 _VALID = frozenset(RATING_VALUES)
@@ -38,6 +39,7 @@ def rating_validate(value) -> float:
 def rating_upsert(*, user, item: Item, value, at: datetime | None = None) -> Rating:
     """Create or update the user's one rating of `item`; the item's counters follow."""
     value, at = rating_validate(value), at or timezone.now()
+    person_lock(user=user)
     rating, created = Rating.objects.select_for_update().get_or_create(
         user=user, item=item, defaults={"value": value, "created_at": at, "updated_at": at}
     )
@@ -53,6 +55,7 @@ def rating_upsert(*, user, item: Item, value, at: datetime | None = None) -> Rat
 @transaction.atomic
 def rating_delete(*, user, item: Item) -> bool:
     """Remove the user's rating of `item`; False if there was none."""
+    person_lock(user=user)
     old = Rating.objects.select_for_update().filter(user=user, item=item).values_list("value", flat=True).first()
     if old is None:
         return False

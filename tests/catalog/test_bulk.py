@@ -156,3 +156,29 @@ class _Thread(threading.Thread):
 
 def _in_thread(target, *args) -> _Thread:
     return _Thread(target=target, args=args, daemon=True)
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_single_rating_by_a_person_being_deleted_waits_then_finds_them_gone():
+    from catalog.services import PersonGone, rating_upsert
+
+    user, item = UserFactory(), ItemFactory()
+    deleting = second_connection()
+    try:
+        deleting.execute("BEGIN")
+        deleting.execute("SELECT id FROM auth_user WHERE id = %s FOR UPDATE", [user.pk])
+        deleting.execute("DELETE FROM auth_user WHERE id = %s", [user.pk])
+        commit = threading.Timer(0.5, deleting.execute, ["COMMIT"])
+        commit.start()
+        started = time.monotonic()
+
+        with pytest.raises(PersonGone):
+            rating_upsert(user=user, item=item, value=4.0)
+
+        assert time.monotonic() - started >= 0.4
+        commit.join()
+    finally:
+        deleting.close()
+    item.refresh_from_db()
+    assert not Rating.objects.exists() and item.rating_count == 0
