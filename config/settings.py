@@ -283,7 +283,7 @@ GAMES_TRAIN_EVAL_GAMES = env.int("GAMES_TRAIN_EVAL_GAMES", default=20, minimum=2
 GAMES_TRAIN_CURVE_POINTS = env.int("GAMES_TRAIN_CURVE_POINTS", default=6, minimum=0)
 GAMES_TRAIN_TIME_LIMIT = env.int("GAMES_TRAIN_TIME_LIMIT", default=15 * 60, minimum=60)
 GAMES_RETRAIN_MINUTES = env.int("GAMES_RETRAIN_MINUTES", default=6 * 60, minimum=1)
-# Game page posts (new games and moves, each may run a search) per visitor's session, and per
+# Game page posts (new games and moves, each may run a search) per browser, and per
 # client address too when that address is known (see CLIENT_IP_KNOWN).
 GAMES_MOVE_RATE_LIMIT = _rate_limit("GAMES_MOVE_RATE_LIMIT", "60/m")
 

@@ -4,8 +4,8 @@ from django.conf import settings
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
-from django_ratelimit.core import is_ratelimited
 
+from accounts.ratelimits import visitor_limited
 from games.engine import ENGINES, RULES, Position
 from games.forms import AUTO, MoveForm, NewGameForm
 from games.models import Game
@@ -46,18 +46,9 @@ def game_page(request, slug):
 
 
 def _too_fast(request) -> bool:
-    """Counts this post; whether the visitor's session (or known address) went over GAMES_MOVE_RATE_LIMIT."""
+    """Counts this post; whether the visitor went over GAMES_MOVE_RATE_LIMIT."""
     # Every move may run a search: a visitor cannot make the server think without pause.
-    if not request.session.session_key:
-        request.session.create()
-    rate = settings.GAMES_MOVE_RATE_LIMIT
-    limited = is_ratelimited(
-        request, group="games-session", key=lambda group, r: r.session.session_key, rate=rate, method="POST",
-        increment=True,
-    )  # fmt: skip
-    if settings.CLIENT_IP_KNOWN:
-        limited |= is_ratelimited(request, group="games-ip", key="ip", rate=rate, method="POST", increment=True)
-    return limited
+    return visitor_limited(request, group="games", rate=settings.GAMES_MOVE_RATE_LIMIT)
 
 
 @require_POST

@@ -1,6 +1,7 @@
 """The raw bulk insert (COPY on PostgreSQL, executemany elsewhere) stores every value as given, and the
 database keeps checking every row: unique and foreign keys, triggers, and the locks a foreign-key check takes."""
 
+import contextlib
 import threading
 import time
 from datetime import UTC, datetime
@@ -104,23 +105,29 @@ def test_deleting_a_person_a_batch_rates_as_waits_for_the_batch_then_removes_eve
 @pytest.mark.django_db(transaction=True)
 def test_a_batch_rating_as_a_person_being_deleted_waits_then_is_refused_whole():
     user, item, other_item = UserFactory(), ItemFactory(), ItemFactory()
+
+    with _deletion_committing_after(user.pk, seconds=0.5) as started:
+        with pytest.raises(IntegrityError, match="auth_user"), transaction.atomic():
+            insert_rows(Rating, RATING_COLUMNS, [_rating(user.pk, item.pk), _rating(user.pk, other_item.pk)])
+        assert time.monotonic() - started >= 0.4
+
+    assert not Rating.objects.exists()
+
+
+@contextlib.contextmanager
+def _deletion_committing_after(user_pk: int, *, seconds: float):
+    """An account deletion in progress on another connection, committed `seconds` later; yields when it began."""
     deleting = second_connection()
     try:
         deleting.execute("BEGIN")
-        deleting.execute("SELECT id FROM auth_user WHERE id = %s FOR UPDATE", [user.pk])
-        deleting.execute("DELETE FROM auth_user WHERE id = %s", [user.pk])
-        commit = threading.Timer(0.5, deleting.execute, ["COMMIT"])
+        deleting.execute("SELECT id FROM auth_user WHERE id = %s FOR UPDATE", [user_pk])
+        deleting.execute("DELETE FROM auth_user WHERE id = %s", [user_pk])
+        commit = threading.Timer(seconds, deleting.execute, ["COMMIT"])
         commit.start()
-        started = time.monotonic()
-
-        with pytest.raises(IntegrityError, match="auth_user"), transaction.atomic():
-            insert_rows(Rating, RATING_COLUMNS, [_rating(user.pk, item.pk), _rating(user.pk, other_item.pk)])
-
-        assert time.monotonic() - started >= 0.4
+        yield time.monotonic()
         commit.join()
     finally:
         deleting.close()
-    assert not Rating.objects.exists()
 
 
 def _wait_for_a_lock_wait() -> None:
@@ -164,21 +171,11 @@ def test_a_single_rating_by_a_person_being_deleted_waits_then_finds_them_gone():
     from catalog.services import PersonGone, rating_upsert
 
     user, item = UserFactory(), ItemFactory()
-    deleting = second_connection()
-    try:
-        deleting.execute("BEGIN")
-        deleting.execute("SELECT id FROM auth_user WHERE id = %s FOR UPDATE", [user.pk])
-        deleting.execute("DELETE FROM auth_user WHERE id = %s", [user.pk])
-        commit = threading.Timer(0.5, deleting.execute, ["COMMIT"])
-        commit.start()
-        started = time.monotonic()
 
+    with _deletion_committing_after(user.pk, seconds=0.5) as started:
         with pytest.raises(PersonGone):
             rating_upsert(user=user, item=item, value=4.0)
-
         assert time.monotonic() - started >= 0.4
-        commit.join()
-    finally:
-        deleting.close()
+
     item.refresh_from_db()
     assert not Rating.objects.exists() and item.rating_count == 0
