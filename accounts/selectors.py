@@ -13,7 +13,7 @@ def onboarding_candidates(*, limit: int = 36, pool: int = 400) -> list[Item]:
     """
     popular = (
         Item.objects.active()
-        .shared()
+        .website()
         .filter(rating_count__gt=0)
         .order_by("-rating_count", "pk")
         .prefetch_related("genres")[:pool]

@@ -6,12 +6,13 @@ from django.utils import timezone
 from accounts.models import Profile
 from catalog.models import Interaction, Item
 from catalog.services import interaction_record, person_forget
+from core.workspaces import default_workspace_id
 
 EXPORT_FORMAT = 1
 
 
 def profile_for(*, user) -> Profile:
-    profile, _ = Profile.objects.get_or_create(user=user)
+    profile, _ = Profile.objects.get_or_create(user=user, defaults={"workspace_id": default_workspace_id()})
     return profile
 
 
@@ -23,7 +24,7 @@ def onboarding_complete(*, user, item_ids) -> int:
     not how many stars; their ratings list and export then show only what
     they really rated, and the engine weighs a like as the positive signal it is.
     """
-    items = Item.objects.active().filter(pk__in=item_ids)
+    items = Item.objects.active().website().filter(pk__in=item_ids)
     already = set(
         Interaction.objects.filter(user=user, item__in=items, kind=Interaction.Kind.LIKE).values_list(
             "item_id", flat=True

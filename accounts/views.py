@@ -41,7 +41,7 @@ def signup(request):
         # One mail whether the address was free (a welcome) or taken (a note to its owner).
         emails.signup_mail_enqueue(request=request, user=user, email=form.cleaned_data["email"])
         # Several authentication backends are configured (lockout first): name the one that applies.
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, user, backend="accounts.backends.WebsiteBackend")
         messages.success(request, f"Welcome to Encore, {user.username}!")
         return redirect("onboarding")
     return render(request, "registration/signup.html", {"form": form})
@@ -120,7 +120,7 @@ def history_remove(request, pk):
 @require_POST
 @login_required
 def hidden_undo(request, item_pk):
-    item = get_object_or_404(Item.objects.shared(), pk=item_pk)
+    item = get_object_or_404(Item.objects.website(), pk=item_pk)
     interactions_undo(user=request.user, item=item, kinds=[Interaction.Kind.DISLIKE, Interaction.Kind.NOT_INTERESTED])
     messages.success(request, f"{item.title} may be suggested to you again.")
     return redirect("hidden")

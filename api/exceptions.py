@@ -15,11 +15,14 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from api.parsers import PayloadTooLarge
+from core.quotas import QuotaExceeded
 
 
 def api_exception_handler(exc, context):
     if isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()
+    if isinstance(exc, QuotaExceeded):
+        exc = exceptions.PermissionDenied(str(exc), code="quota_exceeded")
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     if isinstance(exc, (BadRequest, SuspiciousOperation)):

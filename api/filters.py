@@ -2,7 +2,7 @@ from django.db.models import Q
 from django_filters import rest_framework as filters
 
 from catalog import params
-from catalog.models import Item
+from catalog.models import API_ITEM_SOURCE, Item
 
 
 class YearFilter(filters.NumberFilter):
@@ -35,5 +35,4 @@ class ItemFilter(filters.FilterSet):
         return queryset
 
     def filter_external_id(self, queryset, name, value):
-        client = self.request.auth if self.request else None
-        return queryset.filter(source=getattr(client, "item_source", None), source_id=value)
+        return queryset.filter(source=API_ITEM_SOURCE, source_id=value)

@@ -1,4 +1,4 @@
-"""API clients (partners calling the REST API) and the users they own.
+"""API clients (partners calling the REST API), each of one workspace, and the people they name.
 
 A key is shown once at creation and stored only as its SHA-256: a high-entropy
 random key needs no slow password hash, and a leaked database reveals no key.
@@ -10,8 +10,6 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-
-from catalog.models import CLIENT_SOURCE_PREFIX
 
 KEY_PREFIX_LENGTH = 12
 
@@ -26,6 +24,10 @@ class ApiClient(models.Model):
         READ = "read", "Read catalog and recommendations"
         WRITE = "write", "Write items, events and delete users"
 
+    workspace = models.ForeignKey(
+        "core.Workspace", on_delete=models.CASCADE, related_name="api_clients",
+        help_text="The only workspace this client sees and writes.",
+    )  # fmt: skip
     name = models.CharField(max_length=100)
     key_prefix = models.CharField(max_length=KEY_PREFIX_LENGTH, db_index=True, editable=False)
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
@@ -50,11 +52,6 @@ class ApiClient(models.Model):
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
 
-    @property
-    def item_source(self) -> str:
-        """The Item.source value of the items this client owns."""
-        return f"{CLIENT_SOURCE_PREFIX}{self.pk}"
-
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes
 
@@ -74,17 +71,24 @@ class ApiClient(models.Model):
 
 
 class ClientUser(models.Model):
-    """A partner's user: an Encore user known to exactly one client by the partner's own id."""
+    """A partner's user: a person of the workspace, known to its API clients by the partner's own id.
 
-    client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="users")
+    Every client of the workspace names the same person by the same id (a read-only key and a
+    write key of one partner agree); `client` is the one that sent it first.
+    """
+
+    workspace = models.ForeignKey("core.Workspace", on_delete=models.CASCADE, related_name="client_users")
+    client = models.ForeignKey(ApiClient, on_delete=models.SET_NULL, null=True, blank=True, related_name="users")
     external_id = models.CharField(max_length=150)
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_identity")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["client", "external_id"], name="clientuser_unique_external_id"),
+            models.UniqueConstraint(
+                fields=["workspace", "external_id"], name="clientuser_unique_external_id_per_workspace"
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.client_id}:{self.external_id}"
+        return f"{self.workspace_id}:{self.external_id}"

@@ -1,17 +1,18 @@
-"""Reads scoped to one client: every API query goes through these, so no view can forget the scope."""
+"""Reads scoped to one client's workspace: every API query goes through these, so no view can forget the scope."""
 
 from django.db.models import Q
 from rest_framework.exceptions import NotFound
 
 from api.models import ApiClient, ClientUser
-from catalog.models import SHARED_ITEMS, Item
+from catalog.models import Item
+from core.workspaces import default_workspace_id
 
 MAX_PK = 2**63 - 1  # bigint: larger ids cannot exist and would overflow the database driver
 
 
 def items_visible_q(*, client: ApiClient | None) -> Q:
-    """The shared catalog plus the client's own items; the website (client None) sees the shared catalog."""
-    return SHARED_ITEMS if client is None else SHARED_ITEMS | Q(source=client.item_source)
+    """The items of the client's workspace; the website (client None) sees the `default` workspace's."""
+    return Q(workspace_id=default_workspace_id() if client is None else client.workspace_id)
 
 
 def items_visible(*, client: ApiClient | None):
@@ -27,10 +28,14 @@ def item_visible_get(*, client: ApiClient | None, pk) -> Item:
 
 
 def client_user_get(*, client: ApiClient, external_id: str):
-    """The Encore user behind a partner's user id; 404 for anyone else's users."""
+    """The person behind a partner's user id in the client's workspace; 404 for anyone else's."""
     if not text_is_clean(external_id) or len(external_id) > ClientUser._meta.get_field("external_id").max_length:
         raise NotFound("No such user.")
-    identity = ClientUser.objects.select_related("user").filter(client=client, external_id=external_id).first()
+    identity = (
+        ClientUser.objects.select_related("user")
+        .filter(workspace_id=client.workspace_id, external_id=external_id)
+        .first()
+    )
     if identity is None:
         raise NotFound("No such user.")
     return identity.user

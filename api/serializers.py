@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from api.selectors import MAX_PK
 from catalog import params
-from catalog.models import RATING_VALUES, Interaction, Item
+from catalog.models import API_ITEM_SOURCE, RATING_VALUES, Interaction, Item
 
 EVENT_KINDS = ["rating", *Interaction.Kind.values]
 MAX_BATCH = 10_000
@@ -68,7 +68,7 @@ class ItemSerializer(serializers.ModelSerializer):
 
     def get_external_id(self, item) -> str | None:
         client = self.context.get("client")
-        return item.source_id if client is not None and item.source == client.item_source else None
+        return item.source_id if client is not None and item.source == API_ITEM_SOURCE else None
 
 
 class ItemUpsertSerializer(serializers.Serializer):

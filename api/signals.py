@@ -1,18 +1,11 @@
-from django.db.models.signals import post_delete, post_save, pre_delete
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from api.authentication import forget_recent_clients
-from api.models import ApiClient, ClientUser
-from catalog.services import items_delete, people_forget
+from api.models import ApiClient
 
-
-@receiver(pre_delete, sender=ApiClient)
-def delete_client_data(sender, instance, **kwargs):
-    # A partner's users and items exist only through that partner: deleting the
-    # client must not leave their accounts, ratings, events or catalog behind.
-    # Their ratings of shared items stop counting too.
-    people_forget(user_ids=ClientUser.objects.filter(client=instance).values_list("user_id", flat=True))
-    items_delete(source=instance.item_source)
+# A client is one key of its workspace: deleting it leaves the workspace's catalog and people to
+# the workspace's other clients (deleting the workspace deletes them; see accounts.signals).
 
 
 @receiver(post_save, sender=ApiClient)

@@ -3,6 +3,7 @@ from django import forms
 from catalog import params
 from catalog.models import RATING_VALUES, Genre
 from catalog.selectors import SORTS
+from core.workspaces import default_workspace_id
 
 
 class BrowseForm(forms.Form):
@@ -22,7 +23,10 @@ class BrowseForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["genre"].choices = [("", "Any genre"), *Genre.objects.values_list("slug", "name")]
+        self.fields["genre"].choices = [
+            ("", "Any genre"),
+            *Genre.objects.filter(workspace_id=default_workspace_id()).values_list("slug", "name"),
+        ]
 
     def clean(self):
         data = super().clean()

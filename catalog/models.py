@@ -10,29 +10,40 @@ from django.db.models import Q
 from django.utils import timezone
 
 RATING_VALUES = [x / 2 for x in range(1, 11)]  # 0.5, 1.0, ..., 5.0
-# The source of the items an API client sends is "client:<its id>": those are that partner's own,
-# seen by no other partner and not on the website, which shows the shared catalog.
-CLIENT_SOURCE_PREFIX = "client:"
-# The same, as a condition for lists that take one (item_filter=...).
-SHARED_ITEMS = ~models.Q(source__startswith=CLIENT_SOURCE_PREFIX)
+# The source of the items API clients send: their external id is the item's source_id, unique in its workspace.
+API_ITEM_SOURCE = "api"
+
+
+def workspace_field(related_name: str):
+    """The owning workspace: required, so nothing a tenant owns can be without one."""
+    return models.ForeignKey("core.Workspace", on_delete=models.CASCADE, related_name=related_name)
 
 
 class Genre(models.Model):
-    name = models.CharField(max_length=64, unique=True)
-    slug = models.SlugField(max_length=64, unique=True)
+    workspace = workspace_field("genres")
+    name = models.CharField(max_length=64)
+    slug = models.SlugField(max_length=64)
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "name"], name="genre_unique_name_per_workspace"),
+            models.UniqueConstraint(fields=["workspace", "slug"], name="genre_unique_slug_per_workspace"),
+        ]
 
     def __str__(self) -> str:
         return self.name
 
 
 class Tag(models.Model):
-    name = models.CharField(max_length=100, unique=True)
+    workspace = workspace_field("tags")
+    name = models.CharField(max_length=100)
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "name"], name="tag_unique_name_per_workspace"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -42,9 +53,15 @@ class ItemQuerySet(models.QuerySet):
     def active(self):
         return self.filter(is_active=True)
 
-    def shared(self):
-        """Without any API client's own items: what the website shows."""
-        return self.filter(SHARED_ITEMS)
+    def of(self, workspace):
+        """The items of one workspace (a Workspace or its pk)."""
+        return self.filter(workspace=workspace)
+
+    def website(self):
+        """What the website may show: the items of the `default` workspace."""
+        from core.workspaces import default_workspace_id
+
+        return self.filter(workspace_id=default_workspace_id())
 
 
 class Item(models.Model):
@@ -56,6 +73,7 @@ class Item(models.Model):
         VIDEO = "video", "Video"
         BOOK = "book", "Book"
 
+    workspace = workspace_field("items")
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.MOVIE)
     title = models.CharField(max_length=300)
     description = models.TextField(blank=True)
@@ -64,8 +82,8 @@ class Item(models.Model):
     tags = models.ManyToManyField(Tag, through="ItemTag", related_name="items", blank=True)
     creators = models.JSONField(default=list, blank=True, help_text="Directors, artists, studios…")
     image_url = models.URLField(blank=True)
-    # Where the item came from and its id there ("movielens" / "1", or an API
-    # client's namespace and the partner's own id): the key for idempotent imports.
+    # Where the item came from and its id there ("movielens" / "1", or "api" and the partner's
+    # own id): the key, unique in the workspace, for idempotent imports.
     source = models.CharField(max_length=40, blank=True, default="")
     source_id = models.CharField(max_length=100, blank=True, default="")
     external_ids = models.JSONField(default=dict, blank=True, help_text="Ids in other databases (imdb, tmdb…)")
@@ -82,11 +100,12 @@ class Item(models.Model):
         ordering = ["title"]
         constraints = [
             models.UniqueConstraint(
-                fields=["source", "source_id"], condition=~Q(source=""), name="item_unique_source_id"
-            ),
+                fields=["workspace", "source", "source_id"], condition=~Q(source=""),
+                name="item_unique_source_id_per_workspace",
+            ),  # fmt: skip
         ]
         indexes = [
-            models.Index(fields=["is_active", "kind"], name="item_active_kind"),
+            models.Index(fields=["workspace", "is_active", "kind"], name="item_workspace_active_kind"),
             models.Index(fields=["year"], name="item_year"),
             models.Index(fields=["-rating_count"], name="item_popularity"),
             models.Index(fields=["title"], name="item_title"),
@@ -94,10 +113,6 @@ class Item(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} ({self.year})" if self.year else self.title
-
-    @property
-    def is_shared(self) -> bool:
-        return not self.source.startswith(CLIENT_SOURCE_PREFIX)
 
 
 class ItemTag(models.Model):

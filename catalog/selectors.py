@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Max, Q
 
-from catalog.models import CLIENT_SOURCE_PREFIX, Interaction, Item, ItemTag, Rating
+from catalog.models import Interaction, Item, ItemTag, Rating
 from core import process_caches
 
 SORTS = {
@@ -49,11 +49,11 @@ class _TitleIndex:
             return self
         with self._lock:
             self._checked_at = time.monotonic()
-            stamp = Item.objects.aggregate(n=Count("pk"), latest=Max("updated_at"))
+            stamp = Item.objects.website().aggregate(n=Count("pk"), latest=Max("updated_at"))
             stamp = (stamp["n"], stamp["latest"])
             if stamp != self._stamp:
                 words = defaultdict(set)
-                titles = Item.objects.active().shared().values_list("pk", "title")
+                titles = Item.objects.active().website().values_list("pk", "title")
                 for pk, title in titles.iterator(chunk_size=5000):
                     for word in _words(title):
                         words[word].add(pk)
@@ -105,7 +105,7 @@ def item_search(
     *, query: str = "", kind: str = "", genre: str = "", year_min=None, year_max=None, sort: str = "popular"
 ) -> SearchResult:
     """The website's browse: the shared catalog, never an API client's own items."""
-    items = Item.objects.active().shared()
+    items = Item.objects.active().website()
     if kind:
         items = items.filter(kind=kind)
     if genre:
@@ -141,8 +141,9 @@ def also_liked(*, item: Item, limit: int = 12, exclude_pks=()) -> list[Item]:
     """Items that people who liked `item` (4 stars or more) also liked, most shared first; one aggregate query."""
     fans = Rating.objects.filter(item=item, value__gte=4).values("user_id")
     rows = (
-        Rating.objects.filter(user_id__in=fans, value__gte=4, item__is_active=True)
-        .exclude(item__source__startswith=CLIENT_SOURCE_PREFIX)
+        Rating.objects.filter(
+            user_id__in=fans, value__gte=4, item__is_active=True, item__workspace_id=item.workspace_id
+        )
         .exclude(item=item)
         .exclude(item_id__in=list(exclude_pks))
         .values("item_id")

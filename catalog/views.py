@@ -46,9 +46,9 @@ def browse(request):
 
 
 def item_detail(request, pk):
-    item = get_object_or_404(Item.objects.active().shared().prefetch_related("genres"), pk=pk)
+    item = get_object_or_404(Item.objects.active().website().prefetch_related("genres"), pk=pk)
     hidden = selectors.negative_item_pks(user=request.user)
-    similar = [i for i in similar_items_for(item=item, limit=18) if i.is_shared and i.pk not in hidden][:12]
+    similar = [i for i in similar_items_for(item=item, limit=18) if i.pk not in hidden][:12]
     also = selectors.also_liked(item=item, exclude_pks=hidden)
     prefetch_related_objects(similar + also, "genres")
     context = {
@@ -80,7 +80,7 @@ def _back(request, item, message: str):
 @require_POST
 @login_required
 def item_rate(request, pk):
-    item = get_object_or_404(Item.objects.active().shared(), pk=pk)
+    item = get_object_or_404(Item.objects.active().website(), pk=pk)
     form = RatingForm(request.POST)
     if not form.is_valid():
         return _back(request, item, "Choose from half a star to five stars.")
@@ -92,7 +92,7 @@ def item_rate(request, pk):
 @require_POST
 @login_required
 def item_unrate(request, pk):
-    item = get_object_or_404(Item.objects.active().shared(), pk=pk)
+    item = get_object_or_404(Item.objects.active().website(), pk=pk)
     removed = rating_delete(user=request.user, item=item)
     return _back(request, item, f"Removed your rating of {item.title}" if removed else f"{item.title} was not rated")
 
@@ -112,7 +112,7 @@ _UNDONE = {
 @require_POST
 @login_required
 def item_feedback(request, pk):
-    item = get_object_or_404(Item.objects.active().shared(), pk=pk)
+    item = get_object_or_404(Item.objects.active().website(), pk=pk)
     form = FeedbackForm(request.POST)
     if not form.is_valid():
         return _back(request, item, "Unknown action.")

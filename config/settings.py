@@ -115,7 +115,7 @@ CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://encore")}
 # --- Authentication -------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "accounts.backends.WebsiteBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -273,6 +273,17 @@ ENCORE_ADMIN_USERNAME = env.str("ENCORE_ADMIN_USERNAME", default="admin")
 ENCORE_ADMIN_PASSWORD = env.str("ENCORE_ADMIN_PASSWORD", default="")
 # Where `manage.py run` serves the site (its --bind).
 ENCORE_BIND = env.str("ENCORE_BIND", default="127.0.0.1:8000")
+
+# --- Workspaces -----------------------------------------------------------------------------
+# Quotas of a workspace that sets none of its own (the admin edits them per workspace). They bound
+# what its API clients may write: items, people, genres, and ratings plus events per UTC day.
+WORKSPACE_MAX_ITEMS = env.int("WORKSPACE_MAX_ITEMS", default=100_000, minimum=1)
+WORKSPACE_MAX_PEOPLE = env.int("WORKSPACE_MAX_PEOPLE", default=100_000, minimum=1)
+WORKSPACE_MAX_GENRES = env.int("WORKSPACE_MAX_GENRES", default=200, minimum=1)
+WORKSPACE_MAX_EVENTS_PER_DAY = env.int("WORKSPACE_MAX_EVENTS_PER_DAY", default=1_000_000, minimum=1)
+# Memory the models a web process keeps loaded may take together (MB); the least recently used
+# workspace's model is dropped first. One model is always kept, however large.
+ENCORE_MODEL_CACHE_MB = env.int("ENCORE_MODEL_CACHE_MB", default=1024, minimum=1)
 
 # --- Games ----------------------------------------------------------------------------------
 # The learning controller's training: self-play games per run, games per tournament pairing (and

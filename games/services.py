@@ -10,6 +10,7 @@ from catalog.importers.reader import ImportReport
 from catalog.importers.records import ItemRecord, upsert_items
 from catalog.models import Interaction, Item
 from catalog.services import interaction_record
+from core.workspaces import default_workspace_id
 from games.engine import Position
 from games.engine.elo import elo_k, elo_update
 from games.models import EngineRating, Game, Match, PlayerSkill
@@ -32,8 +33,12 @@ def game_ensure(*, slug: str) -> Game:
     if game is not None and game.item_id is not None:
         return game
     with transaction.atomic():
+        # Games are titles of the website's catalog (the `default` workspace).
         ids = upsert_items(
-            CATALOG_SOURCE, [ItemRecord(slug, spec.name, spec.year, list(spec.genres), {})], ImportReport()
+            default_workspace_id(),
+            CATALOG_SOURCE,
+            [ItemRecord(slug, spec.name, spec.year, list(spec.genres), {})],
+            ImportReport(),
         )
         Item.objects.filter(pk=ids[slug]).update(kind=Item.Kind.GAME, description=spec.description)
         try:

@@ -33,6 +33,7 @@ class ModelVersion(models.Model):
         API = "api", "API"
         ADMIN = "admin", "Admin"
 
+    workspace = models.ForeignKey("core.Workspace", on_delete=models.CASCADE, related_name="model_versions")
     algorithm = models.CharField(max_length=40)
     config = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.TRAINING, db_index=True)
@@ -63,13 +64,19 @@ class ModelVersion(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            # At most one version serves at any time.
-            models.UniqueConstraint(fields=["status"], condition=Q(status="active"), name="modelversion_one_active"),
-            # Single flight: the database refuses a second run while one is training, whichever
-            # process or machine asks.
+            # At most one version serves a workspace at any time.
             models.UniqueConstraint(
-                fields=["status"], condition=Q(status="training"), name="modelversion_one_training"
+                fields=["workspace", "status"],
+                condition=Q(status="active"),
+                name="modelversion_one_active_per_workspace",
             ),
+            # Single flight: the database refuses a second run of a workspace while one is training,
+            # whichever process or machine asks.
+            models.UniqueConstraint(
+                fields=["workspace", "status"],
+                condition=Q(status="training"),
+                name="modelversion_one_training_per_workspace",
+            ),  # fmt: skip
         ]
 
     def __str__(self) -> str:

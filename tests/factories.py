@@ -4,6 +4,17 @@ import factory
 from django.contrib.auth import get_user_model
 
 from catalog.models import Genre, Interaction, Item, Rating, Tag
+from core.models import Workspace
+from core.workspaces import default_workspace
+
+
+class WorkspaceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Workspace
+        django_get_or_create = ["slug"]
+
+    slug = factory.Sequence(lambda n: f"tenant-{n}")
+    name = factory.LazyAttribute(lambda w: w.slug.title())
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -19,8 +30,9 @@ class UserFactory(factory.django.DjangoModelFactory):
 class GenreFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Genre
-        django_get_or_create = ["name"]
+        django_get_or_create = ["workspace", "name"]
 
+    workspace = factory.LazyFunction(default_workspace)
     name = factory.Sequence(lambda n: f"Genre {n}")
     slug = factory.LazyAttribute(lambda g: g.name.lower().replace(" ", "-"))
 
@@ -28,8 +40,9 @@ class GenreFactory(factory.django.DjangoModelFactory):
 class TagFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Tag
-        django_get_or_create = ["name"]
+        django_get_or_create = ["workspace", "name"]
 
+    workspace = factory.LazyFunction(default_workspace)
     name = factory.Sequence(lambda n: f"tag {n}")
 
 
@@ -38,6 +51,7 @@ class ItemFactory(factory.django.DjangoModelFactory):
         model = Item
         skip_postgeneration_save = True  # genres.add() writes the relation itself
 
+    workspace = factory.LazyFunction(default_workspace)
     title = factory.Sequence(lambda n: f"Film {n}")
     year = 1999
     kind = Item.Kind.MOVIE

@@ -19,8 +19,10 @@ from api.ingestion.users import client_users_ensure
 from api.models import ApiClient
 from api.selectors import MAX_PK, items_visible, text_problem
 from api.serializers import EVENT_KINDS
-from catalog.models import RATING_VALUES, Item
+from catalog.models import API_ITEM_SOURCE, RATING_VALUES, Item
 from catalog.services import EventsRecorded, RatingsWritten, interactions_record_bulk, ratings_upsert_bulk
+from core.models import Workspace
+from core.quotas import QUOTA_REACHED, QuotaExceeded, events_count, events_sent_today, quota_message, room_for
 
 KINDS = frozenset(EVENT_KINDS)
 RATINGS = frozenset(RATING_VALUES)
@@ -60,9 +62,19 @@ def events_ingest(*, client: ApiClient, rows: list) -> EventReport:
         else:
             valid.append(row)
     valid = _resolve_items(client, valid, report)
-    users = client_users_ensure(client=client, external_ids={row.user for row in valid})
+    workspace = Workspace.objects.get(pk=client.workspace_id)
+    valid = _within_daily_quota(workspace, valid, report)
+    users = client_users_ensure(
+        client=client, external_ids={row.user for row in valid}, ordered=[row.user for row in valid]
+    )
+    kept = []
     for row in valid:
+        if row.user not in users:
+            report.reject(row.index, {"user": [quota_message(workspace, "people")]})
+            continue
         row.user_id = users[row.user]
+        kept.append(row)
+    valid = kept
     ratings = [(r.user_id, r.item_id, r.value, r.at) for r in valid if r.kind == "rating"]
     events = [(r.user_id, r.item_id, r.kind, r.value, r.at, r.key) for r in valid if r.kind != "rating"]
     with transaction.atomic():
@@ -72,19 +84,44 @@ def events_ingest(*, client: ApiClient, rows: list) -> EventReport:
         rated = ratings_upsert_bulk(rows=ratings)
     report.duplicates = recorded.duplicates
     report.accepted = len(valid) - _reject_vanished(valid, rated, recorded, report)
+    events_count(workspace, report.accepted)
     report.errors.sort(key=lambda e: e["index"])
+    if not report.accepted and report.errors and _all_quota(report):
+        raise QuotaExceeded(_first_quota_message(report))
     return report
+
+
+def _within_daily_quota(workspace, rows: list[EventRow], report: EventReport) -> list[EventRow]:
+    room = room_for(workspace, "events_per_day", events_sent_today(workspace))
+    for row in rows[room:]:
+        report.reject(row.index, {"non_field_errors": [quota_message(workspace, "events_per_day")]})
+    return rows[:room]
+
+
+def _quota_messages(report: EventReport) -> list[str]:
+    return [m for e in report.errors for ms in e["errors"].values() for m in ms]
+
+
+def _all_quota(report: EventReport) -> bool:
+    return all(m.startswith(QUOTA_REACHED) for m in _quota_messages(report))
+
+
+def _first_quota_message(report: EventReport) -> str:
+    return _quota_messages(report)[0]
 
 
 def _reject_vanished(rows: list[EventRow], rated: RatingsWritten, recorded: EventsRecorded, report: EventReport) -> int:
     """Report the rows whose user or item was deleted while the batch was being written; returns how many."""
     users = rated.missing_users | recorded.missing_users
     items = rated.missing_items | recorded.missing_items
-    if not users and not items:
+    crossed = rated.other_workspace | recorded.other_workspace
+    if not users and not items and not crossed:
         return 0
     rejected = 0
     for row in rows:
-        if row.user_id in users:
+        if (row.user_id, row.item_id) in crossed:
+            report.reject(row.index, {"item": [f"No visible item {row.item!r} in this workspace."]})
+        elif row.user_id in users:
             report.reject(row.index, {"user": [f"Unknown user {row.user!r}: deleted while this batch was written."]})
         elif row.item_id in items:
             report.reject(row.index, {"item": [f"Unknown item {row.item!r}: deleted while this batch was written."]})
@@ -157,7 +194,7 @@ def _timestamp(raw, now: datetime) -> tuple[datetime, list[str]]:
 
 
 def _resolve_items(client: ApiClient, rows: list[EventRow], report: EventReport) -> list[EventRow]:
-    """Set item_id on each row; rows naming an item the client cannot see are rejected."""
+    """Set item_id on each row; rows naming an item outside the client's workspace are rejected."""
     pks = {row.item for row in rows if isinstance(row.item, int)}
     external = {row.item for row in rows if isinstance(row.item, str)}
     by_pk = {}
@@ -165,13 +202,15 @@ def _resolve_items(client: ApiClient, rows: list[EventRow], report: EventReport)
         by_pk = {pk: pk for pk in items_visible(client=client).filter(pk__in=pks).values_list("pk", flat=True)}
     by_external = {}
     if external:
-        own = Item.objects.active().filter(source=client.item_source, source_id__in=external)
+        own = Item.objects.active().filter(
+            workspace_id=client.workspace_id, source=API_ITEM_SOURCE, source_id__in=external
+        )
         by_external = dict(own.values_list("source_id", "pk"))
     kept = []
     for row in rows:
         item_id = by_pk.get(row.item) if isinstance(row.item, int) else by_external.get(row.item)
         if item_id is None:
-            report.reject(row.index, {"item": [f"No visible item {row.item!r}: unknown, hidden or not yours."]})
+            report.reject(row.index, {"item": [f"No visible item {row.item!r} in this workspace: unknown or hidden."]})
             continue
         row.item_id = item_id
         kept.append(row)

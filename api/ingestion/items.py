@@ -1,4 +1,8 @@
-"""Bulk upsert of a client's items, keyed by the client's own external_id."""
+"""Bulk upsert of a workspace's items over the API, keyed by the partner's own external_id.
+
+Items, genres and tags are the client's workspace's; the workspace's quotas on
+items and genres keep the rows that fit, in order, and reject the others by position.
+"""
 
 import hashlib
 from dataclasses import dataclass, field
@@ -10,7 +14,10 @@ from rest_framework.exceptions import ValidationError
 
 from api.models import ApiClient
 from api.serializers import ItemUpsertSerializer
-from catalog.models import Genre, Item, ItemTag, Tag
+from catalog.models import API_ITEM_SOURCE, Genre, Item, ItemTag, Tag
+from core.models import Workspace
+from core.quotas import QUOTA_REACHED, QuotaExceeded, quota_message, room_for
+from core.workspaces import workspace_data_changed
 
 UPDATED_FIELDS = ["kind", "title", "description", "year", "creators", "image_url", "is_active", "updated_at"]
 
@@ -33,16 +40,21 @@ def items_upsert(*, client: ApiClient, rows: list) -> ItemReport:
     valid = _validated(rows, report)
     if not valid:
         return report
-    source, now = client.item_source, timezone.now()
+    source, now = API_ITEM_SOURCE, timezone.now()
     with transaction.atomic():
+        # One upsert at a time per workspace, so two batches cannot both take the last room of a quota.
+        workspace = Workspace.objects.select_for_update().get(pk=client.workspace_id)
         keys = [data["external_id"] for _, data in valid]
-        stored = Item.objects.select_for_update().filter(source=source, source_id__in=keys)
+        stored = Item.objects.select_for_update().filter(workspace=workspace, source=source, source_id__in=keys)
         existing = {item.source_id: item for item in stored}
+        valid = _within_quotas(workspace, valid, existing, report)
+        if not valid:
+            return _refused(report)
         created, updated = [], []
         for _, data in valid:
             item = existing.get(data["external_id"])
             if item is None:
-                item = Item(source=source, source_id=data["external_id"], created_at=now)
+                item = Item(workspace=workspace, source=source, source_id=data["external_id"], created_at=now)
                 created.append(item)
             else:
                 updated.append(item)
@@ -53,8 +65,10 @@ def items_upsert(*, client: ApiClient, rows: list) -> ItemReport:
         Item.objects.bulk_create(created, batch_size=500)
         Item.objects.bulk_update(updated, UPDATED_FIELDS, batch_size=500)
         items = [(existing[data["external_id"]], data) for _, data in valid]
-        _genres_set(items)
-        _tags_set(items)
+        _genres_set(workspace, items)
+        _tags_set(workspace, items)
+        workspace_data_changed(workspace.pk)
+    report.errors.sort(key=lambda e: e["index"])
     created_ids = {id(item) for item in created}
     report.created, report.updated = len(created), len(updated)
     report.items = [
@@ -82,20 +96,54 @@ def _validated(rows: list, report: ItemReport) -> list[tuple[int, dict]]:
     return valid
 
 
-def _genres_set(items: list[tuple[Item, dict]]) -> None:
-    genres = genres_ensure({name for _, data in items for name in data["genres"]})
+def _within_quotas(workspace, valid, existing, report: ItemReport) -> list[tuple[int, dict]]:
+    """The rows that fit the workspace's item and genre quotas, in order; the others are rejected."""
+    known = {name.casefold() for name in Genre.objects.filter(workspace=workspace).values_list("name", flat=True)}
+    genre_room = room_for(workspace, "genres", len(known))
+    item_room = room_for(workspace, "items", Item.objects.filter(workspace=workspace).count())
+    kept = []
+    for index, data in valid:
+        new_genres = {name.casefold() for name in data["genres"]} - known
+        if len(new_genres) > genre_room:
+            report.errors.append({"index": index, "errors": {"genres": [quota_message(workspace, "genres")]}})
+            continue
+        if data["external_id"] not in existing:
+            if item_room == 0:
+                report.errors.append(
+                    {"index": index, "errors": {"non_field_errors": [quota_message(workspace, "items")]}}
+                )
+                continue
+            item_room -= 1
+        genre_room -= len(new_genres)
+        known |= new_genres
+        kept.append((index, data))
+    return kept
+
+
+def _refused(report: ItemReport) -> ItemReport:
+    """Nothing fitted: a request refused by quota alone is a 403 naming the limit, else the per-row report."""
+    messages = {m for e in report.errors for ms in e["errors"].values() for m in ms}
+    if all(m.startswith(QUOTA_REACHED) for m in messages):
+        raise QuotaExceeded(sorted(messages)[0])
+    report.errors.sort(key=lambda e: e["index"])
+    return report
+
+
+def _genres_set(workspace, items: list[tuple[Item, dict]]) -> None:
+    genres = genres_ensure(workspace, {name for _, data in items for name in data["genres"]})
     through = Item.genres.through
     through.objects.filter(item_id__in=[item.pk for item, _ in items]).delete()
     links = {(item.pk, genres[name.casefold()]) for item, data in items for name in data["genres"]}
     through.objects.bulk_create([through(item_id=i, genre_id=g) for i, g in links], batch_size=1000)
 
 
-def genres_ensure(names: set[str]) -> dict[str, int]:
-    """Genre ids by case-folded name, creating missing genres; "sci-fi" finds the catalog's "Sci-Fi"."""
-    known = {name.casefold(): pk for pk, name in Genre.objects.values_list("pk", "name")}
+def genres_ensure(workspace, names: set[str]) -> dict[str, int]:
+    """The workspace's genre ids by case-folded name, creating missing genres; "sci-fi" finds its "Sci-Fi"."""
+    genres = Genre.objects.filter(workspace=workspace)
+    known = {name.casefold(): pk for pk, name in genres.values_list("pk", "name")}
     missing = {name.casefold(): name for name in names if name.casefold() not in known}
     if missing:
-        slugs = set(Genre.objects.values_list("slug", flat=True))
+        slugs = set(genres.values_list("slug", flat=True))
         new = []
         for name in missing.values():
             slug = slugify(name)[:50]
@@ -103,17 +151,18 @@ def genres_ensure(names: set[str]) -> dict[str, int]:
                 # Another name already has this slug ("Sci Fi" vs "Sci-Fi"), or the name has no letters.
                 slug = f"{slug or 'genre'}-{hashlib.sha256(name.encode()).hexdigest()[:10]}"
             slugs.add(slug)
-            new.append(Genre(name=name, slug=slug))
+            new.append(Genre(workspace=workspace, name=name, slug=slug))
         Genre.objects.bulk_create(new, ignore_conflicts=True)
-        known = {name.casefold(): pk for pk, name in Genre.objects.values_list("pk", "name")}
+        known = {name.casefold(): pk for pk, name in genres.values_list("pk", "name")}
     return known
 
 
-def _tags_set(items: list[tuple[Item, dict]]) -> None:
+def _tags_set(workspace, items: list[tuple[Item, dict]]) -> None:
     names = {name for _, data in items for name in data["tags"]}
     if names:
-        Tag.objects.bulk_create([Tag(name=name) for name in names], ignore_conflicts=True, batch_size=1000)
-    tags = dict(Tag.objects.filter(name__in=names).values_list("name", "pk")) if names else {}
+        new = [Tag(workspace=workspace, name=name) for name in names]
+        Tag.objects.bulk_create(new, ignore_conflicts=True, batch_size=1000)
+    tags = dict(Tag.objects.filter(workspace=workspace, name__in=names).values_list("name", "pk")) if names else {}
     ItemTag.objects.filter(item_id__in=[item.pk for item, _ in items]).delete()
     links = {(item.pk, tags[name]) for item, data in items for name in data["tags"]}
     ItemTag.objects.bulk_create([ItemTag(item_id=i, tag_id=t) for i, t in links], batch_size=1000)

@@ -1,4 +1,4 @@
-"""Catalog endpoints: the shared catalog plus the client's own items, never another client's."""
+"""Catalog endpoints: the items of the client's workspace, never another workspace's."""
 
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
@@ -19,7 +19,7 @@ from api.serializers import (
     TrendingQuerySerializer,
 )
 from api.views.base import ClientView, body_list, reject_empty_params, with_item_relations
-from catalog.models import CLIENT_SOURCE_PREFIX, Item
+from catalog.models import API_ITEM_SOURCE
 from recommendations.serving import similar_items_for
 from recommendations.trending import trending_items
 
@@ -70,8 +70,8 @@ class ItemDetailView(ClientView):
     @extend_schema(summary="Hide one of your items from every list", operation_id="items_hide", responses={204: None})
     def delete(self, request, pk):
         item = item_visible_get(client=self.client, pk=pk)
-        if item.source != self.client.item_source:
-            raise PermissionDenied("Only items your client created can be hidden.")
+        if item.source != API_ITEM_SOURCE:
+            raise PermissionDenied("Only items sent over the API can be hidden; the others are managed by staff.")
         item.is_active = False
         item.save(update_fields=["is_active", "updated_at"])
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -85,9 +85,7 @@ class SimilarItemsView(ClientView):
     def get(self, request, pk):
         params = SimilarQuerySerializer.validated(request.query_params)
         item = item_visible_get(client=self.client, pk=pk)
-        # Ask for extra: other clients' items are dropped after ranking.
-        similar = similar_items_for(item=item, limit=params["limit"] * 2)
-        similar = [s for s in similar if _visible(s, self.client)][: params["limit"]]
+        similar = similar_items_for(item=item, limit=params["limit"])
         items = with_item_relations(similar)
         return Response({"results": ItemSerializer(items, many=True, context={"client": self.client}).data})
 
@@ -99,11 +97,6 @@ class TrendingView(ClientView):
     )  # fmt: skip
     def get(self, request):
         params = TrendingQuerySerializer.validated(request.query_params)
-        others = Item.objects.filter(source__startswith=CLIENT_SOURCE_PREFIX).exclude(source=self.client.item_source)
-        items = trending_items(limit=params["limit"], kind=params.get("kind"), exclude_pks=others.values("pk"))
+        items = trending_items(workspace=self.client.workspace_id, limit=params["limit"], kind=params.get("kind"))
         items = with_item_relations(items)
         return Response({"results": ItemSerializer(items, many=True, context={"client": self.client}).data})
-
-
-def _visible(item: Item, client) -> bool:
-    return item.is_shared or item.source == client.item_source

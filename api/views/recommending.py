@@ -15,6 +15,7 @@ from api.models import ClientUser
 from api.selectors import items_visible_q
 from api.serializers import ItemSerializer
 from api.views.base import with_item_relations
+from core.workspaces import default_workspace_id
 from recommendations.feed_cache import Person, feed_cached
 from recommendations.serving import feed_for_user
 
@@ -22,25 +23,30 @@ from recommendations.serving import feed_for_user
 def recommendations_response(*, client, user: str | int, params: dict) -> HttpResponse:
     """Recommendations for a client's user (client None: a website user id), restricted to what the
     client may see; a cached answer is served while it is provably current."""
+    workspace = default_workspace_id() if client is None else client.workspace_id
     if client is None:
         person, scope = Person(user_id=user), "me"
     else:
-        person = Person(identity=ClientUser, match=(("client_id", client.pk), ("external_id", user)))
+        person = Person(identity=ClientUser, match=(("workspace_id", client.workspace_id), ("external_id", user)))
         scope = f"client{client.pk}"
 
     def build(*, user_id: int, version: int | None) -> tuple[bytes, list[int]]:
         # Serving needs only the user's id: an unsaved instance spares a query.
-        payload = _compute(user=get_user_model()(pk=user_id), client=client, params=params, version=version)
+        payload = _compute(
+            user=get_user_model()(pk=user_id), workspace=workspace, client=client, params=params, version=version
+        )
         return JSONRenderer().render(payload), [result["item"]["id"] for result in payload["results"]]
 
-    body = feed_cached(person=person, scope=scope, params=params, build=build)
+    body = feed_cached(person=person, workspace=workspace, scope=scope, params=params, build=build)
     if body is None:
         raise NotFound("No such user.")
     return HttpResponse(body, content_type="application/json")
 
 
-def _compute(*, user, client, params: dict, version) -> dict:
-    recommendations = feed_for_user(user=user, limit=params["limit"], item_filter=_item_filter(client, params))
+def _compute(*, user, workspace: int, client, params: dict, version) -> dict:
+    recommendations = feed_for_user(
+        user=user, workspace=workspace, limit=params["limit"], item_filter=_item_filter(client, params)
+    )
     with_item_relations([r.item for r in recommendations])
     item_data = ItemSerializer([r.item for r in recommendations], many=True, context={"client": client}).data
     return {

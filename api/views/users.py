@@ -28,7 +28,7 @@ class UserListView(mixins.ListModelMixin, ClientView):
     pagination_class = ApiPagination
 
     def get_queryset(self):
-        return ClientUser.objects.filter(client=self.client).order_by("created_at", "pk")
+        return ClientUser.objects.filter(workspace_id=self.client.workspace_id).order_by("created_at", "pk")
 
     @extend_schema(summary="Your users, oldest first", operation_id="users_list")
     def get(self, request):

@@ -16,10 +16,13 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
+from accounts.models import Profile
 from catalog.importers.reader import ImportReport, read_rows
 from catalog.importers.records import ItemRecord, upsert_item_tags, upsert_items
 from catalog.models import RATING_VALUES
 from catalog.services import ratings_upsert_bulk
+from core.models import Workspace
+from core.workspaces import default_workspace
 
 FORMATS = ("mlcsv", "ml100k")
 ML100K_GENRES = [
@@ -72,8 +75,16 @@ def parse_title(raw: str) -> tuple[str, int | None]:
 
 
 def import_movielens(
-    path: Path, *, fmt: str | None = None, batch_size: int = 50_000, progress: Progress | None = None
+    path: Path,
+    *,
+    fmt: str | None = None,
+    batch_size: int = 50_000,
+    progress: Progress | None = None,
+    workspace: Workspace | None = None,
 ) -> ImportReport:
+    """Import into `workspace` (default: the website's). Its people are demo accounts of the website
+    in `default` (demo1 … with ENCORE_DEMO_PASSWORD) and accounts that cannot sign in elsewhere."""
+    workspace = workspace or default_workspace()
     path = Path(path)
     fmt = fmt or detect_format(path)
     if fmt not in FORMATS:
@@ -84,20 +95,20 @@ def import_movielens(
 
     started = time.perf_counter()
     records = _read_items_csv(path, report) if fmt == "mlcsv" else _read_items_100k(path, report)
-    item_ids = upsert_items(source, records, report)
+    item_ids = upsert_items(workspace.pk, source, records, report)
     report.seconds["items"] = time.perf_counter() - started
     say(f"items: {len(item_ids):,} in the catalog")
 
     if fmt == "mlcsv" and (path / "tags.csv").exists():
         started = time.perf_counter()
-        _import_tags(path / "tags.csv", item_ids, report)
+        _import_tags(workspace.pk, path / "tags.csv", item_ids, report)
         report.seconds["tags"] = time.perf_counter() - started
 
     # Existing accounts are looked up, and the password hash of new ones made, before the ratings:
     # the hash is deliberately slow and has nothing to do with writing ratings.
     started = time.perf_counter()
     ratings_file = path / ("ratings.csv" if fmt == "mlcsv" else "u.data")
-    users = _UserDirectory("demo" if fmt == "mlcsv" else "ml100k_")
+    users = _UserDirectory(workspace, "demo" if fmt == "mlcsv" else "ml100k_")
     dataset_users, total = _scan_ratings(ratings_file, fmt)
     users.prepare(dataset_users)
     report.seconds["users"] = time.perf_counter() - started
@@ -141,7 +152,7 @@ def _read_items_100k(path: Path, report: ImportReport) -> list[ItemRecord]:
     return records
 
 
-def _import_tags(tags_file: Path, item_ids: dict[str, int], report: ImportReport) -> None:
+def _import_tags(workspace_id: int, tags_file: Path, item_ids: dict[str, int], report: ImportReport) -> None:
     counts: dict[tuple[int, str], int] = {}
     for lineno, (_, movie_id, tag, _) in read_rows(tags_file, report, columns=4):
         item_id = item_ids.get(movie_id)
@@ -150,18 +161,21 @@ def _import_tags(tags_file: Path, item_ids: dict[str, int], report: ImportReport
             report.error(tags_file.name, lineno, f"unknown movieId {movie_id!r}")
         elif name:
             counts[item_id, name] = counts.get((item_id, name), 0) + 1
-    upsert_item_tags(counts, report)
+    upsert_item_tags(workspace_id, counts, report)
 
 
 class _UserDirectory:
     """Maps dataset user ids to accounts, creating missing ones in bulk.
 
     Demo accounts share one password hash (hashing 600 passwords one by one
-    would take minutes); the password is documented in the README.
+    would take minutes); the password is documented in the README. Usernames are
+    global: in a workspace other than `default` they carry its slug ("acme:demo1")
+    and cannot sign in to the website, which is `default`'s.
     """
 
-    def __init__(self, prefix: str):
-        self.prefix = prefix
+    def __init__(self, workspace: Workspace, prefix: str):
+        self.workspace = workspace
+        self.prefix = prefix if workspace.is_default else f"{workspace.slug}:{prefix}"
         self.ids: dict[str, int] = {}
         self._hash: str | None = None
 
@@ -170,9 +184,8 @@ class _UserDirectory:
 
         Accounts are still created only for users with a valid rating, by resolve().
         """
-        User = get_user_model()
         names = {f"{self.prefix}{u}": u for u in dataset_ids}
-        for username, pk in User.objects.filter(username__in=names).values_list("username", "pk").iterator():
+        for username, pk in self._accounts(names):
             self.ids[names[username]] = pk
         if len(self.ids) < len(dataset_ids):
             self._password_hash()
@@ -180,20 +193,30 @@ class _UserDirectory:
     def _password_hash(self) -> str:
         from django.conf import settings
 
+        if not self.workspace.is_default:
+            return make_password(None)
         self._hash = self._hash or make_password(settings.ENCORE_DEMO_PASSWORD)
         return self._hash
+
+    def _accounts(self, names):
+        """(username, pk) of the existing accounts among `names` that are people of this workspace."""
+        User = get_user_model()
+        found = User.objects.filter(username__in=names, profile__workspace=self.workspace)
+        return found.values_list("username", "pk").iterator()
 
     def resolve(self, dataset_ids: set[str], report: ImportReport) -> dict[str, int]:
         User = get_user_model()
         missing = {u for u in dataset_ids if u not in self.ids}
         if missing:
             names = {f"{self.prefix}{u}": u for u in missing}
-            for username, pk in User.objects.filter(username__in=names).values_list("username", "pk"):
+            for username, pk in self._accounts(names):
                 self.ids[names.pop(username)] = pk
             if names:
                 password = self._password_hash()
                 User.objects.bulk_create([User(username=n, password=password) for n in names])
-                for username, pk in User.objects.filter(username__in=names).values_list("username", "pk"):
+                created = User.objects.filter(username__in=names).values_list("username", "pk")
+                Profile.objects.bulk_create([Profile(user_id=pk, workspace=self.workspace) for _, pk in created])
+                for username, pk in self._accounts(names):
                     self.ids[names[username]] = pk
                 report.count("created", "users", len(names))
         return self.ids

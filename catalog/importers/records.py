@@ -17,27 +17,31 @@ class ItemRecord(NamedTuple):
     external_ids: dict
 
 
-def genre_ids(names: set[str]) -> dict[str, int]:
-    existing = dict(Genre.objects.filter(name__in=names).values_list("name", "pk"))
+def genre_ids(workspace_id: int, names: set[str]) -> dict[str, int]:
+    genres = Genre.objects.filter(workspace_id=workspace_id)
+    existing = dict(genres.filter(name__in=names).values_list("name", "pk"))
     missing = [
-        Genre(name=n, slug=slugify(n) or f"genre-{len(existing) + i}") for i, n in enumerate(names - set(existing))
+        Genre(workspace_id=workspace_id, name=n, slug=slugify(n) or f"genre-{len(existing) + i}")
+        for i, n in enumerate(names - set(existing))
     ]
     if missing:
         Genre.objects.bulk_create(missing, ignore_conflicts=True)
-        existing = dict(Genre.objects.filter(name__in=names).values_list("name", "pk"))
+        existing = dict(genres.filter(name__in=names).values_list("name", "pk"))
     return existing
 
 
 @transaction.atomic
-def upsert_items(source: str, records: list[ItemRecord], report: ImportReport) -> dict[str, int]:
-    """Create or update items keyed by (source, source_id); returns source_id -> pk."""
-    current = {item.source_id: item for item in Item.objects.filter(source=source)}
+def upsert_items(workspace_id: int, source: str, records: list[ItemRecord], report: ImportReport) -> dict[str, int]:
+    """Create or update the workspace's items keyed by (source, source_id); returns source_id -> pk."""
+    stored = Item.objects.filter(workspace_id=workspace_id, source=source)
+    current = {item.source_id: item for item in stored}
     new, changed = [], []
     for record in records:
         item = current.get(record.source_id)
         if item is None:
             new.append(
                 Item(
+                    workspace_id=workspace_id,
                     source=source,
                     source_id=record.source_id,
                     title=record.title[:300],
@@ -54,13 +58,13 @@ def upsert_items(source: str, records: list[ItemRecord], report: ImportReport) -
     report.count("updated", "items", len(changed))
     report.count("unchanged", "items", len(records) - len(new) - len(changed))
 
-    ids = dict(Item.objects.filter(source=source).values_list("source_id", "pk"))
-    _link_genres(records, ids, report)
+    ids = dict(stored.values_list("source_id", "pk"))
+    _link_genres(workspace_id, records, ids, report)
     return ids
 
 
-def _link_genres(records: list[ItemRecord], ids: dict[str, int], report: ImportReport) -> None:
-    genres = genre_ids({name for record in records for name in record.genres})
+def _link_genres(workspace_id: int, records: list[ItemRecord], ids: dict[str, int], report: ImportReport) -> None:
+    genres = genre_ids(workspace_id, {name for record in records for name in record.genres})
     wanted = {(ids[r.source_id], genres[name]) for r in records for name in r.genres}
     Through = Item.genres.through
     existing = set(Through.objects.filter(item_id__in=ids.values()).values_list("item_id", "genre_id"))
@@ -71,11 +75,12 @@ def _link_genres(records: list[ItemRecord], ids: dict[str, int], report: ImportR
 
 
 @transaction.atomic
-def upsert_item_tags(counts: dict[tuple[int, str], int], report: ImportReport) -> None:
-    """Set each (item, tag name) pair's count to the one given."""
+def upsert_item_tags(workspace_id: int, counts: dict[tuple[int, str], int], report: ImportReport) -> None:
+    """Set each (item, tag name) pair's count to the one given; tags are the workspace's."""
     names = {name for _, name in counts}
-    Tag.objects.bulk_create([Tag(name=n) for n in names], ignore_conflicts=True, batch_size=5000)
-    tag_ids = dict(Tag.objects.filter(name__in=names).values_list("name", "pk"))
+    new_tags = [Tag(workspace_id=workspace_id, name=n) for n in names]
+    Tag.objects.bulk_create(new_tags, ignore_conflicts=True, batch_size=5000)
+    tag_ids = dict(Tag.objects.filter(workspace_id=workspace_id, name__in=names).values_list("name", "pk"))
     items = {item for item, _ in counts}
     existing = {(t.item_id, t.tag_id): t for t in ItemTag.objects.filter(item_id__in=items)}
     new, changed = [], []

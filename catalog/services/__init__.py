@@ -16,7 +16,7 @@ from catalog.services.interactions import (
     interactions_undo,
     opinion_set,
 )
-from catalog.services.people import PersonGone, items_delete, people_forget, person_forget, person_lock
+from catalog.services.people import OtherWorkspace, PersonGone, people_forget, person_forget, person_lock
 from catalog.services.ratings import (
     InvalidRating,
     RatingRow,
@@ -32,6 +32,7 @@ __all__ = [
     "EventRow",
     "EventsRecorded",
     "InvalidRating",
+    "OtherWorkspace",
     "PersonGone",
     "RatingRow",
     "RatingsWritten",
@@ -40,7 +41,6 @@ __all__ = [
     "interactions_record_bulk",
     "interactions_undo",
     "item_stats_refresh",
-    "items_delete",
     "opinion_set",
     "people_forget",
     "person_forget",

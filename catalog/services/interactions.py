@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from catalog.bulk import insert_rows
 from catalog.models import Interaction, Item
-from catalog.services.people import person_lock
+from catalog.services.people import person_lock, same_workspace_pairs
 from catalog.services.rows import pairs_lookup, present_locked
+from core.workspaces import workspace_data_changed
 
 _KINDS = frozenset(Interaction.Kind.values)
 _COLUMNS = ["user_id", "item_id", "kind", "value", "created_at", "idempotency_key"]
@@ -31,7 +32,7 @@ def interaction_record(
 ) -> tuple[Interaction, bool]:
     """Append an event; returns (event, created). A repeated idempotency key returns the first event."""
     _kind_check(kind)
-    person_lock(user=user)
+    person_lock(user=user, workspace_id=item.workspace_id)
     if idempotency_key:
         existing = Interaction.objects.filter(user=user, idempotency_key=idempotency_key).first()
         if existing:
@@ -50,7 +51,10 @@ def interaction_record(
 
 def interactions_undo(*, user, item: Item, kinds) -> int:
     """Remove the user's events of these kinds on `item` (e.g. undo "not interested")."""
-    return Interaction.objects.filter(user=user, item=item, kind__in=kinds).delete()[0]
+    removed = Interaction.objects.filter(user=user, item=item, kind__in=kinds).delete()[0]
+    if removed:
+        workspace_data_changed(item.workspace_id)
+    return removed
 
 
 def interactions_delete(*, event_ids: Iterable[int]) -> int:
@@ -74,6 +78,8 @@ class EventsRecorded:
     # Rows naming a person or item deleted before the batch could lock it: not written.
     missing_users: set[int] = field(default_factory=set)
     missing_items: set[int] = field(default_factory=set)
+    # (user_id, item_id) of rows whose person and item are of different workspaces: not written.
+    other_workspace: set[tuple[int, int]] = field(default_factory=set)
 
 
 @transaction.atomic
@@ -91,6 +97,12 @@ def interactions_record_bulk(*, rows: Iterable[EventRow]) -> EventsRecorded:
     recorded.missing_users = {row[0] for row in rows} - users
     recorded.missing_items = {row[1] for row in rows} - items
     rows = [row for row in rows if row[0] in users and row[1] in items]
+    allowed, workspaces = same_workspace_pairs((row[0], row[1]) for row in rows)
+    recorded.other_workspace = {(row[0], row[1]) for row in rows} - allowed
+    if recorded.other_workspace:
+        rows = [row for row in rows if (row[0], row[1]) in allowed]
+    for workspace_id in workspaces:
+        workspace_data_changed(workspace_id)
     for _attempt in range(3):
         fresh = _without_stored_keys(rows)
         try:

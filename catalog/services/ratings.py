@@ -11,8 +11,9 @@ from django.utils import timezone
 from catalog.bulk import insert_rows
 from catalog.models import RATING_VALUES, Item, Rating
 from catalog.services.counters import item_stats_adjust, item_stats_refresh
-from catalog.services.people import person_lock
+from catalog.services.people import person_lock, same_workspace_pairs
 from catalog.services.rows import pairs_lookup, present_locked, upsert_rows
+from core.workspaces import workspace_data_changed
 
 _VALID = frozenset(RATING_VALUES)
 _COLUMNS = ["user_id", "item_id", "value", "created_at", "updated_at"]
@@ -39,7 +40,7 @@ def rating_validate(value) -> float:
 def rating_upsert(*, user, item: Item, value, at: datetime | None = None) -> Rating:
     """Create or update the user's one rating of `item`; the item's counters follow."""
     value, at = rating_validate(value), at or timezone.now()
-    person_lock(user=user)
+    person_lock(user=user, workspace_id=item.workspace_id)
     rating, created = Rating.objects.select_for_update().get_or_create(
         user=user, item=item, defaults={"value": value, "created_at": at, "updated_at": at}
     )
@@ -55,7 +56,7 @@ def rating_upsert(*, user, item: Item, value, at: datetime | None = None) -> Rat
 @transaction.atomic
 def rating_delete(*, user, item: Item) -> bool:
     """Remove the user's rating of `item`; False if there was none."""
-    person_lock(user=user)
+    person_lock(user=user, workspace_id=item.workspace_id)
     old = Rating.objects.select_for_update().filter(user=user, item=item).values_list("value", flat=True).first()
     if old is None:
         return False
@@ -82,6 +83,8 @@ class RatingsWritten:
     # Rows naming a person or item deleted before the batch could lock it: not written.
     missing_users: set[int] = field(default_factory=set)
     missing_items: set[int] = field(default_factory=set)
+    # (user_id, item_id) of rows whose person and item are of different workspaces: not written.
+    other_workspace: set[tuple[int, int]] = field(default_factory=set)
 
 
 @transaction.atomic
@@ -100,6 +103,12 @@ def ratings_upsert_bulk(*, rows: Iterable[RatingRow]) -> RatingsWritten:
     written.missing_users, written.missing_items = user_ids - users, item_ids - items
     if written.missing_users or written.missing_items:
         by_pair = {pair: seq for pair, seq in by_pair.items() if pair[0] in users and pair[1] in items}
+    allowed, workspaces = same_workspace_pairs(by_pair)
+    if len(allowed) < len(by_pair):
+        written.other_workspace = set(by_pair) - allowed
+        by_pair = {pair: seq for pair, seq in by_pair.items() if pair in allowed}
+    for workspace_id in workspaces:
+        workspace_data_changed(workspace_id)
     new, changed = _plan(by_pair, pairs_lookup(Rating, ("user_id", "item_id"), "value", by_pair))
     _insert_new(new)
     _upsert(changed)

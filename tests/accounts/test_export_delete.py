@@ -65,7 +65,7 @@ def test_deleting_asks_for_the_password(client, alice):
 def test_deleting_removes_the_account_and_all_its_data_and_logs_out(client, alice):
     RatingFactory(user=alice)
     InteractionFactory(user=alice)
-    Profile.objects.create(user=alice)
+    assert Profile.objects.filter(user=alice).exists()  # every account is a person of a workspace
     bob_rating = RatingFactory(user=UserFactory(username="bob"))
 
     response = client.post(reverse("delete-account"), {"password": PASSWORD})

@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 
 from catalog.models import Interaction, Rating
-from tests.factories import InteractionFactory, ItemFactory, RatingFactory, UserFactory
+from tests.factories import InteractionFactory, ItemFactory, RatingFactory, UserFactory, WorkspaceFactory
 
 pytestmark = pytest.mark.django_db
 PAGES = ["profile", "history", "hidden", "account", "export", "delete-account"]
@@ -97,7 +97,9 @@ def test_undoing_touches_only_my_own_events(client, alice):
 
 
 def test_undoing_on_a_partner_s_own_item_does_not_reveal_its_title(client, alice):
-    private = ItemFactory(title="Partner Secret", source="client:7", source_id="sku-1")
+    private = ItemFactory(
+        title="Partner Secret", workspace=WorkspaceFactory(slug="initech"), source="api", source_id="sku-1"
+    )
 
     response = client.post(reverse("hidden-undo", args=[private.pk]), follow=True)
 

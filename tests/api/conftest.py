@@ -6,8 +6,10 @@ from rest_framework.test import APIClient
 
 from api.authentication import forget_recent_clients
 from api.models import ApiClient
-from catalog.models import Item
-from tests.factories import ItemFactory
+from catalog.models import API_ITEM_SOURCE, Item
+from core.models import Workspace
+from core.workspaces import default_workspace
+from tests.factories import ItemFactory, WorkspaceFactory
 
 
 @dataclass
@@ -26,8 +28,9 @@ class Partner:
         return self.http.delete(path)
 
 
-def make_partner(name: str = "Acme", scopes=("read", "write"), **fields) -> Partner:
-    client = ApiClient(name=name, scopes=list(scopes), **fields)
+def make_partner(name: str = "Acme", scopes=("read", "write"), workspace: Workspace | None = None, **fields) -> Partner:
+    """A client of `workspace` (default: the website's, `default`)."""
+    client = ApiClient(workspace=workspace or default_workspace(), name=name, scopes=list(scopes), **fields)
     key = client.set_new_key()
     client.save()
     http = APIClient()
@@ -46,13 +49,22 @@ def _fresh_throttles():
 
 @pytest.fixture
 def partner(db) -> Partner:
+    """A client of `default`: it works on the public catalog."""
     return make_partner("Acme")
 
 
 @pytest.fixture
 def other_partner(db) -> Partner:
-    return make_partner("Globex")
+    """A client of another workspace, "globex"."""
+    return make_partner("Globex", workspace=WorkspaceFactory(slug="globex"))
+
+
+@pytest.fixture
+def tenant_partner(db) -> Partner:
+    """A client of its own workspace, "initech", whose catalog the website never shows."""
+    return make_partner("Initech", workspace=WorkspaceFactory(slug="initech"))
 
 
 def own_item(partner: Partner, external_id: str, **fields) -> Item:
-    return ItemFactory(source=partner.client.item_source, source_id=external_id, **fields)
+    """An item the partner sent over the API, in its workspace."""
+    return ItemFactory(workspace=partner.client.workspace, source=API_ITEM_SOURCE, source_id=external_id, **fields)

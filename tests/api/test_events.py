@@ -158,8 +158,8 @@ def _deleting_after_resolution(monkeypatch, external_id: str) -> None:
     """Delete a person right after the batch has mapped its user ids: a deletion that won the race."""
     real = events.client_users_ensure
 
-    def ensure_then_delete(*, client, external_ids):
-        mapping = real(client=client, external_ids=external_ids)
+    def ensure_then_delete(*, client, external_ids, ordered=()):
+        mapping = real(client=client, external_ids=external_ids, ordered=ordered)
         get_user_model().objects.filter(pk=mapping[external_id]).delete()
         return mapping
 

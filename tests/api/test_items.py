@@ -88,7 +88,7 @@ def test_bulk_upsert_keeps_valid_rows_and_reports_bad_ones(partner):
     assert response.status_code == 207
     errors = {e["index"]: set(e["errors"]) for e in response.json()["errors"]}
     assert errors == {1: {"title"}, 2: {"external_id"}, 3: {"kind", "year"}}
-    assert Item.objects.filter(source=partner.client.item_source).count() == 1
+    assert Item.objects.filter(workspace=partner.client.workspace, source="api").count() == 1
 
 
 def test_delete_hides_only_the_clients_own_items(partner):

@@ -3,7 +3,7 @@ from django.test import Client
 
 from catalog.models import Interaction, Rating
 from tests.api.conftest import make_partner
-from tests.factories import ItemFactory, UserFactory
+from tests.factories import ItemFactory, UserFactory, WorkspaceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -34,8 +34,8 @@ def test_a_website_user_gets_their_feed(member):
 
 def test_website_users_do_not_see_partner_items(member):
     _, browser = member
-    partner = make_partner("Acme")
-    ItemFactory(source=partner.client.item_source, source_id="p", rating_count=9)
+    partner = make_partner("Acme", workspace=WorkspaceFactory(slug="acme"))
+    ItemFactory(workspace=partner.client.workspace, source="api", source_id="p", rating_count=9)
     shared = ItemFactory(rating_count=1)
     assert [r["item"]["id"] for r in browser.get("/api/v1/me/feed/").json()["results"]] == [shared.pk]
 

@@ -93,13 +93,13 @@ def test_a_read_only_key_cannot_write(db):
 
 
 @pytest.fixture
-def a_world(partner):
-    """Client A with an item of its own and a user with history."""
-    item = own_item(partner, "a-secret", title="A's secret film")
-    shared = ItemFactory(title="Shared film")
-    partner.post("/api/v1/events/", [{"user": "alice", "item": item.pk, "kind": "rating", "value": 5},
-                                     {"user": "alice", "item": shared.pk, "kind": "like"}])  # fmt: skip
-    return item, shared
+def a_world(tenant_partner):
+    """Client A (workspace "initech") with two items and a user with history."""
+    item = own_item(tenant_partner, "a-secret", title="A's secret film")
+    other = own_item(tenant_partner, "a-other", title="A's other film")
+    tenant_partner.post("/api/v1/events/", [{"user": "alice", "item": item.pk, "kind": "rating", "value": 5},
+                                            {"user": "alice", "item": other.pk, "kind": "like"}])  # fmt: skip
+    return item, other
 
 
 def test_client_b_gets_404_on_every_object_of_client_a(a_world, other_partner):
@@ -121,12 +121,13 @@ def test_client_b_gets_404_on_every_object_of_client_a(a_world, other_partner):
 
 
 def test_client_b_never_sees_client_a_users_or_items_in_lists(a_world, other_partner):
-    item, shared = a_world
+    item, other = a_world
     b = other_partner
-    b.post("/api/v1/events/", {"user": "bob", "item": shared.pk, "kind": "view"})
+    mine = own_item(b, "b-film", title="B's film")
+    b.post("/api/v1/events/", {"user": "bob", "item": mine.pk, "kind": "view"})
     assert [u["id"] for u in b.get("/api/v1/users/").json()["results"]] == ["bob"]
     listed = {i["id"] for i in b.get("/api/v1/items/", {"page_size": 500}).json()["results"]}
-    assert shared.pk in listed and item.pk not in listed
+    assert mine.pk in listed and item.pk not in listed and other.pk not in listed
     assert b.get("/api/v1/items/", {"external_id": "a-secret"}).json()["count"] == 0
     assert item.pk not in {i["id"] for i in b.get("/api/v1/trending/").json()["results"]}
     recommended = b.get("/api/v1/users/bob/recommendations/").json()["results"]
@@ -141,9 +142,9 @@ def test_client_b_cannot_send_events_on_client_a_items(a_world, other_partner):
     assert Interaction.objects.filter(item=item).count() == 0
 
 
-def test_the_same_user_id_in_two_clients_is_two_people(a_world, other_partner):
-    _, shared = a_world
-    other_partner.post("/api/v1/events/", {"user": "alice", "item": shared.pk, "kind": "view"})
+def test_the_same_user_id_in_two_workspaces_is_two_people(a_world, other_partner):
+    mine = own_item(other_partner, "b-film")
+    other_partner.post("/api/v1/events/", {"user": "alice", "item": mine.pk, "kind": "view"})
     identities = ClientUser.objects.filter(external_id="alice")
     assert identities.count() == 2
     assert len({identity.user_id for identity in identities}) == 2
@@ -160,7 +161,7 @@ def test_item_upsert_ignores_fields_a_client_must_not_set(partner, other_partner
     )  # fmt: skip
     assert response.status_code == 200, response.json()
     item = Item.objects.get(source_id="x1")
-    assert item.source == partner.client.item_source
+    assert (item.workspace, item.source) == (partner.client.workspace, "api")
     assert (item.is_active, item.rating_count) == (True, 0)
 
 
@@ -168,7 +169,7 @@ def test_events_ignore_fields_a_client_must_not_set(partner):
     item = ItemFactory()
     partner.post("/api/v1/events/", {"user": "eve", "item": item.pk, "kind": "view", "is_staff": True,
                                      "is_superuser": True, "client": 999, "id": 1})  # fmt: skip
-    person = ClientUser.objects.get(external_id="eve", client=partner.client).user
+    person = ClientUser.objects.get(external_id="eve", workspace=partner.client.workspace).user
     assert not person.is_staff and not person.is_superuser
 
 

@@ -4,6 +4,7 @@ from django.contrib.auth import get_user_model
 from api.models import ClientUser
 from catalog.models import Interaction, Item, Rating
 from recommendations.training import train_model_version
+from tests.api.conftest import make_partner, own_item
 from tests.factories import GenreFactory, ItemFactory
 
 pytestmark = pytest.mark.django_db
@@ -111,15 +112,27 @@ def test_deleting_a_user_keeps_other_peoples_ratings_in_the_counters(partner):
     assert (body["rating_count"], body["rating_avg"]) == (1, 2.0)
 
 
-def test_deleting_a_partner_takes_its_users_ratings_out_of_the_shared_catalogs_counters(partner, other_partner):
-    shared = ItemFactory()
-    send(partner, {"user": "u1", "item": shared.pk, "kind": "rating", "value": 5},
-         {"user": "u2", "item": shared.pk, "kind": "rating", "value": 4})  # fmt: skip
-    send(other_partner, {"user": "u1", "item": shared.pk, "kind": "rating", "value": 1})
+def test_deleting_a_workspace_deletes_its_people_and_catalog_and_nothing_else(tenant_partner, other_partner):
+    mine, theirs = own_item(tenant_partner, "a"), own_item(other_partner, "b")
+    send(tenant_partner, {"user": "u1", "item": mine.pk, "kind": "rating", "value": 5},
+         {"user": "u2", "item": mine.pk, "kind": "rating", "value": 4})  # fmt: skip
+    send(other_partner, {"user": "u1", "item": theirs.pk, "kind": "rating", "value": 1})
 
-    partner.client.delete()
+    tenant_partner.client.workspace.delete()
 
-    body = other_partner.get(f"/api/v1/items/{shared.pk}/").json()
+    assert not Item.objects.filter(pk=mine.pk).exists()
+    body = other_partner.get(f"/api/v1/items/{theirs.pk}/").json()
     assert (body["rating_count"], body["rating_avg"]) == (1, 1.0)
-    assert not ClientUser.objects.filter(client_id=partner.client.pk).exists()
+    assert [u["id"] for u in other_partner.get("/api/v1/users/").json()["results"]] == ["u1"]
     assert get_user_model().objects.count() == 1
+
+
+def test_deleting_one_key_of_a_workspace_keeps_its_people_and_catalog_for_the_others(tenant_partner):
+    reader = make_partner("Initech reader", scopes=("read",), workspace=tenant_partner.client.workspace)
+    mine = own_item(tenant_partner, "a")
+    send(tenant_partner, {"user": "u1", "item": mine.pk, "kind": "rating", "value": 5})
+
+    tenant_partner.client.delete()
+
+    assert reader.get(f"/api/v1/items/{mine.pk}/").json()["rating_count"] == 1
+    assert [u["id"] for u in reader.get("/api/v1/users/").json()["results"]] == ["u1"]

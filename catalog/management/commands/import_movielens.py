@@ -3,6 +3,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from catalog.importers import FORMATS, import_movielens
+from core.models import DEFAULT_SLUG
+from core.workspaces import WorkspaceNotFound, workspace_get
 
 
 class Command(BaseCommand):
@@ -13,12 +15,18 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=FORMATS, help="Layout of the folder (detected when omitted)")
         parser.add_argument("--batch-size", type=int, default=50_000)
         parser.add_argument("--max-errors-shown", type=int, default=50)
+        parser.add_argument("--workspace", default=DEFAULT_SLUG, help="Slug of the workspace to import into")
 
     def handle(self, *args, path: Path, format: str | None, batch_size: int, max_errors_shown: int, **options):
         if not path.is_dir():
             raise CommandError(f"{path} is not a folder")
         try:
-            report = import_movielens(path, fmt=format, batch_size=batch_size, progress=lambda m: self.stderr.write(m))
+            workspace = workspace_get(options["workspace"])
+        except WorkspaceNotFound as exc:
+            raise CommandError(str(exc)) from exc
+        progress = lambda m: self.stderr.write(m)  # noqa: E731
+        try:
+            report = import_movielens(path, fmt=format, batch_size=batch_size, progress=progress, workspace=workspace)
         except (FileNotFoundError, ValueError) as exc:
             raise CommandError(str(exc)) from exc
         for error in report.errors[:max_errors_shown]:
