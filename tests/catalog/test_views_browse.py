@@ -105,7 +105,13 @@ def test_the_search_box_is_on_every_page(client, shelf):
 
 
 def test_a_partner_s_own_items_are_neither_listed_nor_suggested_as_a_spelling(client, shelf):
-    ItemFactory(title="Godfathr Partner Cut", workspace=WorkspaceFactory(slug="initech"), source="api", source_id="sku-1", rating_count=500)
+    ItemFactory(
+        title="Godfathr Partner Cut",
+        workspace=WorkspaceFactory(slug="initech"),
+        source="api",
+        source_id="sku-1",
+        rating_count=500,
+    )
 
     listed = client.get(reverse("browse"))
     searched = client.get(reverse("browse"), {"q": "godfathr"})

@@ -91,7 +91,9 @@ def test_an_unknown_item_is_not_found(client, db):
 
 def test_a_partner_s_own_item_is_not_on_the_website(client, tiny_catalog):
     # Items an API client sends are that partner's alone (the API shows them to no one else).
-    private = ItemFactory(title="Partner Secret", workspace=WorkspaceFactory(slug="initech"), source="api", source_id="sku-1")
+    private = ItemFactory(
+        title="Partner Secret", workspace=WorkspaceFactory(slug="initech"), source="api", source_id="sku-1"
+    )
     client.force_login(UserFactory())
 
     page = client.get(reverse("item", args=[private.pk]))
