@@ -5,9 +5,10 @@ from django.utils import timezone
 
 from api.authentication import forget_recent_clients
 from api.models import ApiClient, ClientUser
+from core.admin import WorkspaceScopedAdmin, WorkspaceScopedForm
 
 
-class ApiClientForm(forms.ModelForm):
+class ApiClientForm(WorkspaceScopedForm):
     scopes = forms.MultipleChoiceField(
         choices=ApiClient.Scope.choices, widget=forms.CheckboxSelectMultiple, required=False
     )
@@ -19,11 +20,11 @@ class ApiClientForm(forms.ModelForm):
 
     class Meta:
         model = ApiClient
-        fields = ["name", "scopes", "throttle_rate"]
+        fields = ["workspace", "name", "scopes", "throttle_rate"]
 
 
 @admin.register(ApiClient)
-class ApiClientAdmin(admin.ModelAdmin):
+class ApiClientAdmin(WorkspaceScopedAdmin):
     form = ApiClientForm
     list_display = [
         "name", "key_prefix", "scope_list", "throttle_rate", "created_at", "last_used_at", "status", "n_users",
@@ -31,7 +32,7 @@ class ApiClientAdmin(admin.ModelAdmin):
     list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "key_prefix"]
     readonly_fields = ["key_prefix", "created_at", "last_used_at", "revoked_at"]
-    fields = ["name", "scopes", "throttle_rate", "key_prefix", "created_at", "last_used_at", "revoked_at"]
+    fields = ["workspace", "name", "scopes", "throttle_rate", "key_prefix", "created_at", "last_used_at", "revoked_at"]
     actions = ["revoke"]
 
     def get_queryset(self, request):
@@ -64,9 +65,9 @@ class ApiClientAdmin(admin.ModelAdmin):
 
 
 @admin.register(ClientUser)
-class ClientUserAdmin(admin.ModelAdmin):
+class ClientUserAdmin(WorkspaceScopedAdmin):
     list_display = ["external_id", "client", "user", "created_at"]
-    list_filter = ["client"]
+    list_filter = [("client", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["external_id", "user__username"]
     raw_id_fields = ["user"]
     list_select_related = ["client", "user"]

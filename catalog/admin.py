@@ -5,10 +5,12 @@ from django.utils.html import format_html
 
 from catalog.models import Genre, Interaction, Item, ItemTag, Rating, Tag
 from catalog.services import interactions_delete, ratings_delete
+from core.admin import WorkspaceScopedAdmin, WorkspaceScopedInline
+from core.workspaces import workspace_data_changed
 
 
 @admin.register(Genre)
-class GenreAdmin(admin.ModelAdmin):
+class GenreAdmin(WorkspaceScopedAdmin):
     list_display = ["name", "slug", "item_count"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
@@ -22,21 +24,22 @@ class GenreAdmin(admin.ModelAdmin):
 
 
 @admin.register(Tag)
-class TagAdmin(admin.ModelAdmin):
+class TagAdmin(WorkspaceScopedAdmin):
     list_display = ["name"]
     search_fields = ["name"]
 
 
-class ItemTagInline(admin.TabularInline):
+class ItemTagInline(WorkspaceScopedInline, admin.TabularInline):
     model = ItemTag
+    workspace_path = "item__workspace"
     autocomplete_fields = ["tag"]
     extra = 0
 
 
 @admin.register(Item)
-class ItemAdmin(admin.ModelAdmin):
+class ItemAdmin(WorkspaceScopedAdmin):
     list_display = ["title", "year", "kind", "genre_list", "rating_count", "rating_avg", "is_active", "ratings_link"]
-    list_filter = ["kind", "is_active", "genres", "source"]
+    list_filter = ["kind", "is_active", ("genres", admin.RelatedOnlyFieldListFilter), "source"]
     search_fields = ["title", "source_id", "=id"]
     list_editable = ["is_active"]
     filter_horizontal = ["genres"]
@@ -57,18 +60,46 @@ class ItemAdmin(admin.ModelAdmin):
         url = reverse("admin:catalog_rating_changelist") + f"?item__id__exact={item.pk}"
         return format_html('<a href="{}">ratings</a>', url)
 
+    # A changed catalog is new data for the workspace's next training run.
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        workspace_data_changed(obj.workspace_id)
+
+    def delete_queryset(self, request, queryset):
+        workspaces = set(queryset.values_list("workspace_id", flat=True))
+        super().delete_queryset(request, queryset)
+        _data_changed(workspaces)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        workspace_data_changed(obj.workspace_id)
+
     @admin.action(description="Hide selected items everywhere")
     def hide_items(self, request, queryset):
-        self.message_user(request, f"{queryset.update(is_active=False)} items hidden.")
+        self.message_user(request, f"{_set_active(queryset, False)} items hidden.")
 
     @admin.action(description="Show selected items again")
     def show_items(self, request, queryset):
-        self.message_user(request, f"{queryset.update(is_active=True)} items shown.")
+        self.message_user(request, f"{_set_active(queryset, True)} items shown.")
 
 
-class WhatPeopleDidAdmin(admin.ModelAdmin):
+def _set_active(queryset, active: bool) -> int:
+    workspaces = set(queryset.values_list("workspace_id", flat=True))
+    changed = queryset.update(is_active=active)
+    _data_changed(workspaces)
+    return changed
+
+
+def _data_changed(workspace_ids) -> None:
+    for workspace_id in workspace_ids:
+        workspace_data_changed(workspace_id)
+
+
+class WhatPeopleDidAdmin(WorkspaceScopedAdmin):
     """Ratings and events are what people did: staff look them up and may remove abuse, but never
     write them; deletions go through the one write path, which keeps items' counters true."""
+
+    workspace_path = "item__workspace"
 
     def has_add_permission(self, request):
         return False
@@ -77,7 +108,7 @@ class WhatPeopleDidAdmin(admin.ModelAdmin):
         return False
 
     def delete_model(self, request, obj):
-        self.delete_queryset(request, self.model.objects.filter(pk=obj.pk))
+        self.delete_queryset(request, self.get_queryset(request).filter(pk=obj.pk))
 
 
 @admin.register(Rating)

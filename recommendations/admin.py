@@ -2,13 +2,18 @@
 
 from django.contrib import admin, messages
 
+from core.admin import WorkspaceScopedAdmin
+from core.models import Workspace
 from recommendations.models import ModelVersion, TrendingScore
 from recommendations.tasks import QueueUnavailable, train_model_enqueue
 from recommendations.training import model_version_activate, model_version_rollback, model_versions_retire
 
 
 @admin.register(ModelVersion)
-class ModelVersionAdmin(admin.ModelAdmin):
+class ModelVersionAdmin(WorkspaceScopedAdmin):
+    """Each workspace's versions. Actions act within the workspaces of the selected versions (with
+    none selected: the workspace the list is filtered by, else the staff member's own one)."""
+
     list_display = [
         "__str__", "status", "trigger", "ndcg", "precision", "recall", "n_users", "n_items", "n_interactions",
         "timings_summary", "problem", "created_at", "activated_at",
@@ -46,7 +51,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
         parts = [f"{k} {v:.1f}" for k, v in obj.timings.items() if isinstance(v, int | float)]
         return ", ".join(parts) + (f" = {obj.total_seconds:.1f}" if parts else "")
 
-    @admin.action(description="Activate the selected version (it serves within seconds)")
+    @admin.action(description="Activate the selected version (it serves its workspace within seconds)")
     def activate(self, request, queryset):
         if queryset.count() != 1:
             return self.message_user(request, "Select exactly one version to activate.", messages.ERROR)
@@ -54,29 +59,43 @@ class ModelVersionAdmin(admin.ModelAdmin):
             version = model_version_activate(version=queryset.get())
         except ValueError as exc:
             return self.message_user(request, str(exc), messages.ERROR)
-        self.message_user(request, f"{version} is now serving.", messages.SUCCESS)
+        self.message_user(request, f"{version} is now serving {version.workspace}.", messages.SUCCESS)
 
-    @admin.action(description="Roll back to the previously active version")
+    @admin.action(description="Roll back to the previously active version of their workspace")
     def roll_back(self, request, queryset):
-        version = model_version_rollback()
-        if version is None:
-            return self.message_user(
-                request, "No earlier version with a readable artifact to roll back to.", messages.ERROR
-            )
-        self.message_user(request, f"Rolled back: {version} is serving.", messages.SUCCESS)
+        for workspace in self._workspaces(request, queryset):
+            version = model_version_rollback(workspace_id=workspace.pk)
+            if version is None:
+                self.message_user(
+                    request,
+                    f"{workspace}: no earlier version with a readable artifact to roll back to.",
+                    messages.ERROR,
+                )
+            else:
+                self.message_user(request, f"{workspace}: rolled back, {version} is serving.", messages.SUCCESS)
 
-    @admin.action(description="Train a new version now (on the workers)")
+    @admin.action(description="Train a new version of their workspace now (on the workers)")
     def retrain(self, request, queryset):
-        try:
-            train_model_enqueue(trigger=ModelVersion.Trigger.ADMIN)
-        except QueueUnavailable as exc:
-            return self.message_user(request, f"Training not started: {exc}", messages.ERROR)
-        self.message_user(request, "Training queued; refresh this page to follow it.", messages.SUCCESS)
+        for workspace in self._workspaces(request, queryset):
+            try:
+                train_model_enqueue(workspace_id=workspace.pk, trigger=ModelVersion.Trigger.ADMIN)
+            except QueueUnavailable as exc:
+                return self.message_user(request, f"Training not started: {exc}", messages.ERROR)
+            self.message_user(
+                request, f"Training queued for {workspace}; refresh this page to follow it.", messages.SUCCESS
+            )
 
-    @admin.action(description="Delete artifacts beyond the retention limit (rows are kept)")
+    @admin.action(description="Delete artifacts of their workspace beyond the retention limit (rows are kept)")
     def apply_retention(self, request, queryset):
-        retired = model_versions_retire()
-        self.message_user(request, f"Retired {len(retired)} version(s).", messages.SUCCESS)
+        for workspace in self._workspaces(request, queryset):
+            retired = model_versions_retire(workspace_id=workspace.pk)
+            self.message_user(request, f"{workspace}: retired {len(retired)} version(s).", messages.SUCCESS)
+
+    def _workspaces(self, request, queryset) -> list[Workspace]:
+        workspaces = list(Workspace.objects.filter(pk__in=self.workspace_ids_of_action(request, queryset)))
+        if not workspaces:
+            self.message_user(request, "Select a version of the workspace to act on.", messages.ERROR)
+        return workspaces
 
 
 def _metric(obj, key):
@@ -85,8 +104,12 @@ def _metric(obj, key):
 
 
 @admin.register(TrendingScore)
-class TrendingScoreAdmin(admin.ModelAdmin):
+class TrendingScoreAdmin(WorkspaceScopedAdmin):
+    workspace_path = "item__workspace"
     list_display = ["item", "score", "computed_at"]
     list_select_related = ["item"]
     search_fields = ["item__title"]
     readonly_fields = ["item", "score", "computed_at"]
+
+    def has_add_permission(self, request):
+        return False  # scores come from the trending refresh
