@@ -80,6 +80,7 @@ def test_admin_lists_clients_and_revokes_them(client):
 def test_admin_shows_a_new_key_once():
     admin = ApiClientAdmin(ApiClient, site)
     request = RequestFactory().post("/")
+    request.user = UserFactory(is_staff=True, is_superuser=True)
     shown = []
     admin.message_user = lambda request, message, level: shown.append(message)
     new = ApiClient(workspace=default_workspace(), name="From admin", scopes=["read"])

@@ -121,6 +121,7 @@ def _deletion_committing_after(user_pk: int, *, seconds: float):
     try:
         deleting.execute("BEGIN")
         deleting.execute("SELECT id FROM auth_user WHERE id = %s FOR UPDATE", [user_pk])
+        deleting.execute("DELETE FROM accounts_profile WHERE user_id = %s", [user_pk])
         deleting.execute("DELETE FROM auth_user WHERE id = %s", [user_pk])
         commit = threading.Timer(seconds, deleting.execute, ["COMMIT"])
         commit.start()
@@ -148,6 +149,7 @@ def _delete_person(user_pk: int) -> None:
     with second_connection() as other, other.transaction():
         other.execute("SELECT id FROM auth_user WHERE id = %s FOR UPDATE", [user_pk])
         other.execute("DELETE FROM catalog_rating WHERE user_id = %s", [user_pk])
+        other.execute("DELETE FROM accounts_profile WHERE user_id = %s", [user_pk])
         other.execute("DELETE FROM auth_user WHERE id = %s", [user_pk])
 
 
