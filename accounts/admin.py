@@ -3,12 +3,12 @@ from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm
 from django.contrib.auth.models import Group, User
-from django.db import transaction
 from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html
 
 from accounts.models import Profile
+from accounts.services import person_add
 from catalog.services import people_forget
 from core.admin import WorkspaceScopedAdmin, WorkspaceScopedInline, workspace_id_suggested, workspaces_allowed
 from core.models import Workspace
@@ -74,9 +74,7 @@ class EncoreUserAdmin(WorkspaceScopedAdmin, UserAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             return super().save_model(request, obj, form, change)
-        with transaction.atomic():
-            obj.save()  # every account gets its profile in the website's workspace when it is made ...
-            Profile.objects.filter(user=obj).update(workspace=form.cleaned_data["workspace"])  # ... moved here
+        person_add(user=obj, workspace=form.cleaned_data["workspace"])
 
     # Deleting people goes through the one write path, so their ratings leave items' counters.
     def delete_model(self, request, obj):

@@ -17,6 +17,19 @@ def profile_for(*, user) -> Profile:
 
 
 @transaction.atomic
+def person_add(*, user, workspace) -> None:
+    """Save a new account as a person of `workspace` (staff adding someone in the admin).
+
+    Saving gives every account its profile in the website's workspace (accounts.signals); it moves
+    to `workspace` in the same transaction, before the person has any history anywhere.
+    """
+    if user.pk is not None:
+        raise ValueError("person_add makes new accounts; a person's workspace never changes")
+    user.save()
+    Profile.objects.filter(user=user).update(workspace=workspace)
+
+
+@transaction.atomic
 def onboarding_complete(*, user, item_ids) -> int:
     """Record a `like` for each chosen title and mark onboarding done.
 
