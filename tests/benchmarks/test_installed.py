@@ -35,6 +35,7 @@ def test_bench_commands_exist_only_when_benchmarking():
         "bench_import",
         "bench_retrain",
         "bench_sharding",
+        "bench_workspaces",
     } <= BENCH_COMMANDS
     assert commands() & BENCH_COMMANDS == set()
     assert commands(ENCORE_BENCHMARKS="1") >= BENCH_COMMANDS

@@ -5,23 +5,21 @@ Run it on a database holding the demo catalog and a trained model, e.g.
     VAR_DIR=/tmp/encore-api-bench python manage.py shell -c \\
         "from recommendations.training import train_model_version; print(train_model_version())"
     ENCORE_BENCHMARKS=1 VAR_DIR=/tmp/encore-api-bench python manage.py bench_api
-Everything it creates (a client, its users and their events) is deleted at the end.
+It serves the website's workspace, `default`. Everything it creates (a client, its
+users and their events) is deleted at the end.
 """
 
-import os
 import random
 import secrets
-import signal
 import time
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from api.ingestion.events import events_ingest
-from api.models import ApiClient
-from benchmarks import loadgen
+from benchmarks import loadgen, tenants
 from catalog.models import Item
+from core.workspaces import default_workspace_id
 from recommendations.models import ModelVersion
 
 TARGET_RATIO, TARGET_P99_MS, TARGET_EVENTS_PER_S = 0.4, 50.0, 5000
@@ -41,21 +39,20 @@ class Command(BaseCommand):
     def handle(self, *args, seconds, connections, workers, worker_class, users, events, **options):
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)  # as a deployment would; whitenoise serves it
-        popular = list(Item.objects.active().order_by("-rating_count").values_list("pk", flat=True)[:500])
+        website = Item.objects.website().active().order_by("-rating_count")
+        popular = list(website.values_list("pk", flat=True)[:500])
         if len(popular) < 50:
             raise CommandError("load the demo catalog first: python manage.py bootstrap")
-        if not ModelVersion.objects.active().exists():
+        if not ModelVersion.objects.active().filter(workspace_id=default_workspace_id()).exists():
             self.stderr.write("No active model: recommendations will be popularity only (train one first).")
-        client = ApiClient(name=f"bench-{secrets.token_hex(4)}", scopes=["read", "write"], throttle_rate="10000000/s")
-        key = client.set_new_key()
-        client.save()
+        client, key = tenants.website_client_create(name=f"bench-{secrets.token_hex(4)}")
         server = None
         try:
-            ids = self._seed_users(client, popular, users)
+            ids = tenants.people_seed(client=client, count=users)
             port = loadgen.free_port()
             base = f"http://127.0.0.1:{port}"
             server = loadgen.gunicorn_start(
-                port=port, workers=workers, worker_class=worker_class, env=self._server_env()
+                port=port, workers=workers, worker_class=worker_class, env=loadgen.server_env()
             )
             loadgen.wait_until_up(f"{base}/api/v1/health/")
             headers = {"Authorization": f"Api-Key {key}"}
@@ -68,28 +65,8 @@ class Command(BaseCommand):
             ingestion = self._ingest(base, headers, popular, events)
             self._report(health, recs, ingestion, connections, f"{workers} {worker_class} workers")
         finally:
-            if server is not None:
-                os.killpg(server.pid, signal.SIGTERM)
-                server.wait(timeout=30)
-            client.delete()  # and, through the signal, its users with their ratings, events and counters
-
-    def _seed_users(self, client, popular, n_users) -> list[str]:
-        rng = random.Random(42)
-        rows = [
-            {"user": f"bench-{u}", "item": pk, "kind": "rating", "value": rng.choice([3.0, 3.5, 4.0, 4.5, 5.0])}
-            for u in range(n_users)
-            for pk in rng.sample(popular[:200], 30)
-        ]
-        events_ingest(client=client, rows=rows)
-        return [f"bench-{u}" for u in range(n_users)]
-
-    def _server_env(self) -> dict:
-        # Production-like: DEBUG off (no query log), quiet logs, plain HTTP on localhost.
-        return {
-            **os.environ, "DEBUG": "0", "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(40),
-            "ALLOWED_HOSTS": "127.0.0.1,localhost", "SECURE_SSL_REDIRECT": "0", "STATIC_MANIFEST": "0",
-            "LOG_LEVEL": "WARNING",
-        }  # fmt: skip
+            loadgen.process_group_stop(server)
+            tenants.client_delete(client)  # with its users, their ratings, events and counters
 
     def _warm_up(self, base, paths, headers, connections):
         # Every worker loads the model artifact once and computes each user's first answer (~20 ms

@@ -6,18 +6,16 @@ next move would; the answer must be a legal column. The API client it creates
 is deleted at the end.
 """
 
-import os
 import random
 import secrets
-import signal
 import statistics
 import time
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from api.models import ApiClient
-from benchmarks import loadgen
+from benchmarks import loadgen, tenants
+from core.workspaces import default_workspace_id
 from games.engine import ENGINES, Position
 
 TARGET_P95_MS = 200.0
@@ -53,14 +51,14 @@ class Command(BaseCommand):
     def handle(self, *args, positions, engine, level, workers, seed, **options):
         call_command("migrate", interactive=False, verbosity=0)
         boards = mid_game_positions(positions, seed=seed)
-        client = ApiClient(name=f"bench-{secrets.token_hex(4)}", scopes=["read"], throttle_rate="10000000/s")
-        key = client.set_new_key()
-        client.save()
+        client, key = tenants.client_create(
+            workspace_id=default_workspace_id(), name=f"bench-{secrets.token_hex(4)}", scopes=["read"]
+        )
         server = None
         try:
             port = loadgen.free_port()
             base = f"http://127.0.0.1:{port}"
-            server = loadgen.gunicorn_start(port=port, workers=workers, worker_class="sync", env=self._server_env())
+            server = loadgen.gunicorn_start(port=port, workers=workers, worker_class="sync", env=loadgen.server_env())
             loadgen.wait_until_up(f"{base}/api/v1/health/")
             url, headers = f"{base}/api/v1/games/connect-four/move/", {"Authorization": f"Api-Key {key}"}
             body = {"engine": engine, **({"level": level} if level else {})}
@@ -77,17 +75,8 @@ class Command(BaseCommand):
                     raise CommandError(f"illegal answer {status} {answer} for {position.rows()}")
             self._report(engine, answer["level"], timings, workers)
         finally:
-            if server is not None:
-                os.killpg(server.pid, signal.SIGTERM)
-                server.wait(timeout=30)
+            loadgen.process_group_stop(server)
             client.delete()
-
-    def _server_env(self) -> dict:
-        return {
-            **os.environ, "DEBUG": "0", "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(40),
-            "ALLOWED_HOSTS": "127.0.0.1,localhost", "SECURE_SSL_REDIRECT": "0", "STATIC_MANIFEST": "0",
-            "LOG_LEVEL": "WARNING",
-        }  # fmt: skip
 
     def _report(self, engine, level, timings, workers):
         ordered = sorted(timings)

@@ -61,14 +61,12 @@ class Command(BaseCommand):
 
     def _train_on_workers(self, count, peak):
         import os
-        import subprocess
-        import sys
 
+        from benchmarks import loadgen
         from recommendations.tasks import train_model
 
         env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "ENCORE_SHARD_MIN_INTERACTIONS": "0"}
-        command = [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "warning", "--concurrency", "1"]
-        processes = [subprocess.Popen([*command, "-n", f"bench{i}@%h"], env=env) for i in range(count)]
+        processes = loadgen.celery_workers_start(count, env=env)
         for process in processes:
             peak.watch(process.pid)
         try:
@@ -78,9 +76,7 @@ class Command(BaseCommand):
                 time.sleep(0.5)
             return version
         finally:
-            for process in processes:
-                process.terminate()
-                process.wait(timeout=60)
+            loadgen.celery_workers_stop(processes)
 
     def _setup(self, scale):
         from recommendations.engine.synthetic import ML20M_INTERACTIONS, ML20M_SHAPE, synthetic_matrix
