@@ -240,6 +240,15 @@ class Recommender:
         header = json.dumps({"name": self.name, "params": self.params})
         np.savez(path_or_fileobj, __header__=np.array([header]), **arrays)
 
+    # -- memory --------------------------------------------------------------
+    def nbytes(self) -> int:
+        """Bytes the fitted model holds in numpy arrays and scipy matrices, its components' included.
+
+        An estimate for caches that bound memory: the arrays are nearly all of a fitted model,
+        small Python objects (parameters, names) are not counted.
+        """
+        return arrays_nbytes(self)
+
     def full_state(self) -> dict:
         return {"n_items": np.array([self.n_items]), "prior": self.prior, **self._state()}
 
@@ -248,6 +257,32 @@ class Recommender:
         self.prior = state.pop("prior")
         self._set_state(state)
         return self
+
+
+def arrays_nbytes(obj, seen: set[int] | None = None) -> int:
+    """Bytes of the numpy arrays and scipy sparse matrices reachable from `obj` (a model's attributes,
+    dicts, lists, tuples), each buffer counted once: a view and the array it looks into share theirs."""
+    seen = set() if seen is None else seen
+    if id(obj) in seen:
+        return 0
+    seen.add(id(obj))
+    if isinstance(obj, np.ndarray):
+        base = obj
+        while isinstance(base.base, np.ndarray):
+            base = base.base
+        if base is not obj:
+            return arrays_nbytes(base, seen)
+        return obj.nbytes
+    if sp.issparse(obj):
+        parts = [getattr(obj, name, None) for name in ("data", "indices", "indptr", "row", "col", "offsets")]
+        return sum(arrays_nbytes(part, seen) for part in parts if isinstance(part, np.ndarray))
+    if isinstance(obj, dict):
+        return sum(arrays_nbytes(value, seen) for value in obj.values())
+    if isinstance(obj, list | tuple | set | frozenset):
+        return sum(arrays_nbytes(value, seen) for value in obj)
+    if isinstance(obj, Recommender):
+        return arrays_nbytes(vars(obj), seen)
+    return 0
 
 
 def reasons_from(hist: np.ndarray, contrib: np.ndarray, kind: str, top: int) -> list[Reason]:
