@@ -7,6 +7,7 @@ import pytest
 import scipy.sparse as sp
 
 from recommendations.engine import ALGORITHMS, Reason, build_model, load_model
+from recommendations.engine.base import arrays_nbytes, flatten_state
 
 N_USERS, N_ITEMS, COLD = 60, 40, 39  # item 39 has a document but no interactions
 
@@ -206,3 +207,20 @@ def test_hybrid_reasons_equal_summing_every_contribution_by_hand():
         best = sorted(positive.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
         assert [(r.kind, r.item) for r in why] == [key for key, _ in best]
         np.testing.assert_allclose([r.share for r in why], [value / whole for _, value in best], rtol=1e-9)
+
+
+def test_a_models_memory_counts_every_array_it_saves(fitted):
+    model, _ = fitted
+    state = model.full_state()
+    state.pop("n_items")  # a number in memory, an array only in the file
+
+    assert model.nbytes() >= sum(np.asarray(a).nbytes for a in flatten_state(state).values()) > 0
+
+
+def test_memory_counts_each_buffer_once():
+    dense = np.zeros((100, 10), dtype=np.float32)
+    matrix = sp.random(50, 50, density=0.1, format="csr", dtype=np.float32, random_state=1)
+    parts = matrix.data.nbytes + matrix.indices.nbytes + matrix.indptr.nbytes
+
+    assert arrays_nbytes([dense, dense[:10], dense.T]) == dense.nbytes  # views share their array's buffer
+    assert arrays_nbytes({"m": matrix, "again": matrix, "data": matrix.data}) == parts
