@@ -1,11 +1,13 @@
 """Celery tasks: thin shells around the training, sharding and trending services.
 
-Training is `train_model_version`; when the data is large enough for sharding to
-pay off, it hands its similarity blocks to a chord whose last task finishes the
-run. Every task takes ids, is safe to run twice, and has time limits; late
-acknowledgement (settings) puts a message back in the queue when its worker dies,
-and the single-flight slot and the heartbeat reaper keep a redelivered run from
-overlapping a live one.
+Training is `train_model_version`, one workspace per run; when the data is large
+enough for sharding to pay off, it hands its similarity blocks to a chord whose last
+task finishes the run. Beat runs `dispatch_training` every minute, which queues a run
+for each workspace whose data changed (see `training.dispatch`), so thousands of
+tenants need one schedule, not one each. Every task takes ids, is safe to run twice,
+and has time limits; late acknowledgement (settings) puts a message back in the queue
+when its worker dies, and the single-flight slot and the heartbeat reaper keep a
+redelivered run from overlapping a live one.
 """
 
 import logging
@@ -13,25 +15,35 @@ import logging
 from celery import chord, shared_task
 from celery.result import AsyncResult
 from celery.signals import worker_ready
+from django.core.cache import cache
 
 from config.celery import QueueUnavailable, publish
+from core.workspaces import default_workspace_id
 from recommendations import sharding
 from recommendations.models import ModelVersion
 from recommendations.training import TrainingAlreadyRunning, train_model_version, training_runs_reap
+from recommendations.training.dispatch import workspace_training_wanted, workspaces_due_for_training
 from recommendations.training.lifecycle import training_heartbeat, training_run_fail
 from recommendations.training.sharded import Block, training_blocks_finish
-from recommendations.trending import trending_refresh
+from recommendations.trending import trending_refresh, trending_refresh_recent
 
 log = logging.getLogger(__name__)
 PING_TIMEOUT_SECONDS = 1.5
 
 
 def train_model_enqueue(
-    *, trigger: str, force: bool = False, algorithm: str | None = None, result: bool = False
+    *,
+    workspace_id: int | None = None,
+    trigger: str,
+    force: bool = False,
+    algorithm: str | None = None,
+    result: bool = False,
 ) -> AsyncResult:
-    """Queue a training run; raises QueueUnavailable with the broker's own error within seconds.
+    """Queue a training run of one workspace (None: the website's, `default`); raises QueueUnavailable
+    with the broker's own error within seconds.
     result: keep the task's return value (the version id) for the caller to wait on."""
-    kwargs = {"trigger": trigger, "force": force, "algorithm": algorithm}
+    workspace_id = workspace_id or default_workspace_id()
+    kwargs = {"trigger": trigger, "force": force, "algorithm": algorithm, "workspace_id": workspace_id}
     return publish(train_model, kwargs=kwargs, keep_result=result)
 
 
@@ -46,23 +58,64 @@ def workers_alive(*, timeout: float = PING_TIMEOUT_SECONDS) -> list[str]:
 
 @shared_task(name="recommendations.train_model", ignore_result=False)
 def train_model(
-    trigger: str = ModelVersion.Trigger.SCHEDULE, force: bool = False, algorithm: str | None = None
+    trigger: str = ModelVersion.Trigger.SCHEDULE,
+    force: bool = False,
+    algorithm: str | None = None,
+    workspace_id: int | None = None,
 ) -> int | None:
-    """Start a training run; returns its version id (None when another run is in progress).
+    """Start a training run of one workspace (None: `default`); returns its version id (None when
+    another run of the workspace is in progress, or a scheduled run finds nothing new to learn).
 
     A large run goes on in `similarity_block` and `train_finish` tasks: wait for the
     version's status, not for this task.
     """
+    workspace_id = workspace_id or default_workspace_id()
+    task_id = train_model.request.id or ""
+    cache.delete(_queued_key(workspace_id))
+    redelivered = bool(task_id) and ModelVersion.objects.filter(task_id=task_id).exists()
+    scheduled = trigger == ModelVersion.Trigger.SCHEDULE and not force and not redelivered
+    if scheduled and not workspace_training_wanted(workspace_id):
+        log.info("scheduled training of workspace %s skipped: nothing changed since its last run", workspace_id)
+        return None
     # Eager tasks (tests, one-process setups) cannot wait for a chord: they train in one piece.
     queue = None if train_model.app.conf.task_always_eager else _queue_blocks
     try:
         version = train_model_version(
-            trigger=trigger, algorithm=algorithm, force=force, task_id=train_model.request.id or "", queue_blocks=queue
-        )
+            workspace_id=workspace_id, trigger=trigger, algorithm=algorithm, force=force, task_id=task_id,
+            queue_blocks=queue,
+        )  # fmt: skip
     except TrainingAlreadyRunning as exc:
         log.info("training request skipped: %s", exc)
         return None
     return version.pk
+
+
+@shared_task(name="recommendations.dispatch_training")
+def dispatch_training() -> list[int]:
+    """Queue a scheduled run for every workspace due for one (`training.dispatch`). Returns their ids.
+
+    A workspace whose run is queued and not started yet is not queued again (until its period
+    passes), so a backlog of busy workers does not fill up with copies; a copy that gets through
+    anyway finds nothing new to learn and stops at once.
+    """
+    queued = []
+    due = workspaces_due_for_training()
+    waiting = cache.get_many([_queued_key(workspace_id) for workspace_id, _ in due])
+    for workspace_id, minutes in due:
+        if _queued_key(workspace_id) in waiting:
+            continue
+        # The message expires when the next one may be sent: workers back from an outage run one.
+        kwargs = {"trigger": ModelVersion.Trigger.SCHEDULE, "workspace_id": workspace_id}
+        train_model.apply_async(kwargs=kwargs, expires=minutes * 60)
+        cache.set(_queued_key(workspace_id), True, timeout=minutes * 60)
+        queued.append(workspace_id)
+    if queued:
+        log.info("scheduled training queued for %d workspace(s): %s", len(queued), queued[:20])
+    return queued
+
+
+def _queued_key(workspace_id: int) -> str:
+    return f"training:queued:{workspace_id}"
 
 
 def _queue_blocks(version_id: int, blocks: list[Block]) -> None:
@@ -101,9 +154,12 @@ def reap_training_runs() -> list[int]:
 
 
 @shared_task(name="recommendations.refresh_trending")
-def refresh_trending() -> int:
-    """Recompute trending scores; running it twice in a row gives the same table."""
-    return trending_refresh()
+def refresh_trending(workspace_id: int | None = None) -> int:
+    """Recompute the trending scores of the workspaces with activity since the last refresh (or of one);
+    running it twice in a row gives the same table. Returns the number of scores stored."""
+    if workspace_id:
+        return trending_refresh(workspace=workspace_id)
+    return trending_refresh_recent()
 
 
 @worker_ready.connect

@@ -31,6 +31,11 @@ def artifact_save(*, version: ModelVersion, content: bytes, name: str = "") -> N
     version.artifact_size, version.artifact_sha256 = len(content), hashlib.sha256(content).hexdigest()
 
 
+def model_artifact_name(version: ModelVersion) -> str:
+    """Where a model version's artifact goes: a folder per workspace, so no two workspaces share a file."""
+    return f"models/{version.workspace.slug}/model-{version.pk}.npz"
+
+
 def artifact_read(*, version: ModelVersion) -> bytes:
     """The artifact's bytes, verified against the recorded size and checksum; raises ArtifactUnreadable."""
     _require_artifact(version)

@@ -1,9 +1,11 @@
-"""Bulk extraction: ratings and events -> one user x item confidence matrix.
+"""Bulk extraction: one workspace's ratings and events -> one user x item confidence matrix.
 
 No model instances: PostgreSQL streams rows with a binary COPY that numpy reads
 in place (fixed-width rows, so no parsing per row); other databases go through
 a plain cursor. This module owns the mapping between database ids and matrix
-indices: a version's artifact stores the ids of its rows and columns.
+indices: a version's artifact stores the ids of its rows and columns. Only the
+workspace's items become columns, and only ratings and events on them are read,
+so a model never holds another workspace's items or people.
 """
 
 import contextlib
@@ -14,6 +16,7 @@ import scipy.sparse as sp
 from django.db import connection, transaction
 
 from catalog.models import Interaction, Item, ItemTag, Rating
+from core.workspaces import default_workspace_id
 from recommendations.engine.weighting import EVENT_WEIGHTS, event_weights, rating_weights
 
 # Event kinds travel as small integer codes, so every extracted column is fixed-width.
@@ -42,6 +45,8 @@ def _epoch_sql(column: str) -> str:
 
 def _pg_binary_copy(columns: list[str], table: str, casts: list[str], dtypes: list[str]) -> list[np.ndarray]:
     """COPY (SELECT columns FROM table) TO STDOUT (FORMAT BINARY), one array per column.
+
+    table: a table name or a join (the FROM clause), written from model metadata.
 
     Every column is cast to a fixed-width type and is never NULL, so each row has
     the same layout (int16 field count, then int32 length + big-endian value per
@@ -78,26 +83,35 @@ def _fetch(columns: list[str], table: str, casts: list[str], dtypes: list[str]) 
     return _cursor_fetch(columns, table, dtypes)
 
 
-def read_ratings() -> tuple[np.ndarray, ...]:
-    """(user ids int64, item ids int64, stars float64, unix seconds float64)."""
-    columns = ["user_id", "item_id", "value", _epoch_sql("updated_at")]
-    return tuple(_fetch(columns, Rating._meta.db_table, ["int8", "int8", "float8", "float8"], ["i8", "i8", "f8", "f8"]))
+def _of_workspace(model, workspace_id: int) -> str:
+    """`model`'s table as `t`, joined to the items of one workspace (a FROM clause for `_fetch`)."""
+    table, items = (connection.ops.quote_name(m._meta.db_table) for m in (model, Item))
+    # The id is an int from the database, never input: COPY cannot take bound parameters.
+    return f"{table} t JOIN {items} i ON i.id = t.item_id WHERE i.workspace_id = {int(workspace_id)}"
 
 
-def read_events() -> tuple[np.ndarray, ...]:
-    """(user ids int64, item ids int64, kind codes int16, values float64 (NaN = none), unix seconds float64)."""
+def read_ratings(*, workspace_id: int) -> tuple[np.ndarray, ...]:
+    """The workspace's ratings: (user ids int64, item ids int64, stars float64, unix seconds float64)."""
+    columns = ["t.user_id", "t.item_id", "t.value", _epoch_sql("t.updated_at")]
+    casts, dtypes = ["int8", "int8", "float8", "float8"], ["i8", "i8", "f8", "f8"]
+    return tuple(_fetch(columns, _of_workspace(Rating, workspace_id), casts, dtypes))
+
+
+def read_events(*, workspace_id: int) -> tuple[np.ndarray, ...]:
+    """The workspace's events: (user ids int64, item ids int64, kind codes int16, values float64 (NaN = none),
+    unix seconds float64)."""
     cases = " ".join(f"WHEN '{kind}' THEN {code}" for code, kind in enumerate(KIND_CODES))
     nan = "'NaN'::float8" if connection.vendor == "postgresql" else "NULL"
     # Unknown kinds (none today) get -1 and are dropped; a missing value becomes NaN so rows stay fixed-width.
     columns = [
-        "user_id",
-        "item_id",
-        f"CASE kind {cases} ELSE -1 END",
-        f"COALESCE(value, {nan})",
-        _epoch_sql("created_at"),
+        "t.user_id",
+        "t.item_id",
+        f"CASE t.kind {cases} ELSE -1 END",
+        f"COALESCE(t.value, {nan})",
+        _epoch_sql("t.created_at"),
     ]
     casts, dtypes = ["int8", "int8", "int2", "float8", "float8"], ["i8", "i8", "i2", "f8", "f8"]
-    return tuple(_fetch(columns, Interaction._meta.db_table, casts, dtypes))
+    return tuple(_fetch(columns, _of_workspace(Interaction, workspace_id), casts, dtypes))
 
 
 def canonical_matrix(users, items, weights, stamps, n_users: int, n_items: int):
@@ -127,8 +141,12 @@ def canonical_matrix(users, items, weights, stamps, n_users: int, n_items: int):
     return matrix, latest.astype(np.float64)
 
 
-def training_data_extract() -> TrainingData:
-    """Read every rating and event of active items in bulk (one snapshot on PostgreSQL)."""
+def training_data_extract(*, workspace_id: int | None = None) -> TrainingData:
+    """Read every rating and event of the workspace's active items in bulk (one snapshot on PostgreSQL).
+
+    workspace_id: None for the website's workspace (`default`).
+    """
+    workspace_id = workspace_id or default_workspace_id()
     snapshot = connection.vendor == "postgresql" and not connection.in_atomic_block
     # On SQLite a transaction would take the write lock (IMMEDIATE mode) and hold up every
     # rating while we read; there each read is its own snapshot instead.
@@ -138,13 +156,15 @@ def training_data_extract() -> TrainingData:
             # is either in both or in neither, and in the next version for sure.
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        item_ids = np.fromiter(Item.objects.active().order_by("pk").values_list("pk", flat=True), dtype=np.int64)
-        r_users, r_items, stars, r_time = read_ratings()
-        e_users, e_items, codes, values, e_time = read_events()
+        items = Item.objects.active().of(workspace_id).order_by("pk")
+        item_ids = np.fromiter(items.values_list("pk", flat=True), dtype=np.int64)
+        r_users, r_items, stars, r_time = read_ratings(workspace_id=workspace_id)
+        e_users, e_items, codes, values, e_time = read_events(workspace_id=workspace_id)
+        events = Interaction.objects.filter(item__workspace_id=workspace_id)
         watermark = {
             "ratings": len(r_users),
             "events": len(e_users),
-            "last_event_id": Interaction.objects.order_by("-pk").values_list("pk", flat=True).first() or 0,
+            "last_event_id": events.order_by("-pk").values_list("pk", flat=True).first() or 0,
         }
     known_kind = codes >= 0
     kinds = np.array(KIND_CODES, dtype=object)[codes[known_kind]]
@@ -163,22 +183,23 @@ def training_data_extract() -> TrainingData:
     )
     user_ids, row = np.unique(users[known], return_inverse=True)
     matrix, timestamps = canonical_matrix(row, col[known], weights[known], stamps[known], len(user_ids), len(item_ids))
-    return TrainingData(
-        matrix, timestamps, user_ids.astype(np.int64), item_ids, item_texts_for(item_ids), int(known.sum()), watermark
-    )
+    texts = item_texts_for(item_ids, workspace_id=workspace_id)
+    return TrainingData(matrix, timestamps, user_ids.astype(np.int64), item_ids, texts, int(known.sum()), watermark)
 
 
-def item_texts_for(item_ids: np.ndarray) -> list[str]:
-    """One document per item (title, genres, tags, description) for the content model."""
+def item_texts_for(item_ids: np.ndarray, *, workspace_id: int) -> list[str]:
+    """One document per item of the workspace (title, genres, tags, description) for the content model."""
     position = {pk: i for i, pk in enumerate(item_ids.tolist())}
     parts: list[list[str]] = [[] for _ in position]
-    for pk, title, description in Item.objects.filter(is_active=True).values_list("pk", "title", "description"):
+    items = Item.objects.filter(workspace_id=workspace_id, is_active=True)
+    for pk, title, description in items.values_list("pk", "title", "description"):
         if pk in position:
             parts[position[pk]].extend([title, description])
-    for pk, genre in Item.genres.through.objects.values_list("item_id", "genre__name"):
+    genres = Item.genres.through.objects.filter(item__workspace_id=workspace_id)
+    for pk, genre in genres.values_list("item_id", "genre__name"):
         if pk in position:
             parts[position[pk]].append(genre)
-    for pk, tag in ItemTag.objects.values_list("item_id", "tag__name"):
+    for pk, tag in ItemTag.objects.filter(item__workspace_id=workspace_id).values_list("item_id", "tag__name"):
         if pk in position:
             parts[position[pk]].append(tag)
     return [" ".join(p for p in doc if p) for doc in parts]

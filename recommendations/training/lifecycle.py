@@ -1,4 +1,9 @@
-"""A version's life: single-flight start, heartbeat, failure, quality guard, activation, rollback, retention."""
+"""A version's life: single-flight start, heartbeat, failure, quality guard, activation, rollback, retention.
+
+Everything here is per workspace: a run, the version it competes with, the one that
+takes over from a broken artifact, what a roll-back restores and what retention keeps
+are always of the version's own workspace; no step reads or changes another's versions.
+"""
 
 import logging
 import os
@@ -10,6 +15,8 @@ from django.conf import settings
 from django.db import IntegrityError, close_old_connections, connection, transaction
 from django.utils import timezone
 
+from core.models import Workspace
+from core.workspaces import default_workspace_id
 from recommendations.models import ModelVersion
 from recommendations.sharding import shard_files_delete
 from recommendations.training.artifacts import artifact_problem
@@ -25,26 +32,32 @@ class TrainingAlreadyRunning(Exception):
         )
 
 
-def training_run_start(*, algorithm: str, trigger: str, force: bool = False, task_id: str = "") -> ModelVersion:
+def training_run_start(
+    *, algorithm: str, trigger: str, force: bool = False, task_id: str = "", workspace_id: int | None = None
+) -> ModelVersion:
     """Create the version in status training, or raise TrainingAlreadyRunning.
 
-    The partial unique index on status='training' makes this atomic across
-    processes and machines; a run whose worker died is reaped first.
+    The partial unique index on (workspace, status='training') makes this atomic across
+    processes and machines, one run per workspace: a run in one workspace never holds up
+    another's. A run of the workspace whose worker died is reaped first.
+    workspace_id: None for the website's workspace (`default`).
     """
-    training_runs_reap()
+    workspace_id = workspace_id or default_workspace_id()
+    training_runs_reap(workspace_id=workspace_id)
     now = timezone.now()
     try:
         with transaction.atomic():
             return ModelVersion.objects.create(
-                algorithm=algorithm, trigger=trigger, forced=force, task_id=task_id or "",
+                workspace_id=workspace_id, algorithm=algorithm, trigger=trigger, forced=force, task_id=task_id or "",
                 worker=f"{socket.gethostname()}:{os.getpid()}", heartbeat_at=now,
             )  # fmt: skip
     except IntegrityError:
-        raise TrainingAlreadyRunning(ModelVersion.objects.training().first()) from None
+        running = ModelVersion.objects.training().filter(workspace_id=workspace_id).first()
+        raise TrainingAlreadyRunning(running) from None
 
 
-def training_runs_reap(*, stale_seconds: int | None = None) -> list[int]:
-    """Mark failed every run whose worker is gone. Returns their ids.
+def training_runs_reap(*, stale_seconds: int | None = None, workspace_id: int | None = None) -> list[int]:
+    """Mark failed every run whose worker is gone (of one workspace, or of all). Returns their ids.
 
     A run on this machine whose process no longer exists is dead at once (a
     killed pool process whose message comes straight back); elsewhere a run is
@@ -53,6 +66,8 @@ def training_runs_reap(*, stale_seconds: int | None = None) -> list[int]:
     stale = stale_seconds if stale_seconds is not None else settings.ENCORE_TRAINING_STALE_SECONDS
     limit = timezone.now() - timezone.timedelta(seconds=stale)
     running = ModelVersion.objects.training()
+    if workspace_id is not None:
+        running = running.filter(workspace_id=workspace_id)
     silent = set(running.filter(heartbeat_at__lt=limit).values_list("pk", flat=True))
     gone = {pk for pk, worker in running.values_list("pk", "worker") if _local_process_gone(worker)}
     ids = sorted(silent | gone)
@@ -131,29 +146,31 @@ def training_run_fail(*, version: ModelVersion, error: str, timings: dict | None
 
 
 def quality_guard(*, version: ModelVersion) -> str:
-    """Empty when `version` may replace the serving one, else the reason it may not.
+    """Empty when `version` may replace the serving one of its workspace, else the reason it may not.
 
-    The comparison is with a version that really serves: an active version whose
-    artifact no longer reads back is marked broken first (its successor, if any, is
-    then the one to beat), so a damaged file cannot hold back every later model.
+    The comparison is with the workspace's version that really serves, within the
+    workspace's tolerance: an active version whose artifact no longer reads back is
+    marked broken first (its successor, if any, is then the one to beat), so a
+    damaged file cannot hold back every later model.
     """
-    active = model_version_serving(exclude=version.pk)
+    active = model_version_serving(workspace_id=version.workspace_id, exclude=version.pk)
     if version.forced or active is None or active.ndcg is None:
         return ""
+    tolerance = Workspace.objects.get(pk=version.workspace_id).tolerance
     new, old = version.ndcg or 0.0, active.ndcg
-    floor = old * (1.0 - settings.ENCORE_QUALITY_TOLERANCE)
+    floor = old * (1.0 - tolerance)
     if new < floor:
         return (
             f"Not activated: ndcg@10 {new:.4f} is below v{active.pk}'s {old:.4f} by more than "
-            f"{settings.ENCORE_QUALITY_TOLERANCE:.0%} (train with --force to activate anyway)."
+            f"{tolerance:.0%} (train with --force to activate anyway)."
         )
     return ""
 
 
-def model_version_serving(*, exclude: int | None = None) -> ModelVersion | None:
-    """The active version once its artifact is checked; a broken one hands over to its predecessor."""
+def model_version_serving(*, workspace_id: int, exclude: int | None = None) -> ModelVersion | None:
+    """The workspace's active version once its artifact is checked; a broken one hands over to its predecessor."""
     for _ in range(settings.ENCORE_KEEP_VERSIONS + 1):
-        active = ModelVersion.objects.active().exclude(pk=exclude).first()
+        active = ModelVersion.objects.active().filter(workspace_id=workspace_id).exclude(pk=exclude).first()
         problem = artifact_problem(version=active) if active is not None else ""
         if not problem:
             return active
@@ -163,11 +180,12 @@ def model_version_serving(*, exclude: int | None = None) -> ModelVersion | None:
 
 def model_version_mark_broken(*, version: ModelVersion, reason: str) -> ModelVersion | None:
     """Record that `version`'s artifact cannot be read; if it was serving, the previous servable version
-    takes over in the same transaction. Returns the version that serves afterwards (None when none can).
+    of its workspace takes over in the same transaction. Returns the version that serves the workspace
+    afterwards (None when none can).
     """
     # Found before taking the lock: checking candidates reads their artifacts, which may take a while.
     serving = ModelVersion.objects.active().filter(pk=version.pk).exists()
-    fallback = model_version_previous(exclude=version.pk) if serving else None
+    fallback = model_version_previous(workspace_id=version.workspace_id, exclude=version.pk) if serving else None
     with transaction.atomic():
         locked = ModelVersion.objects.select_for_update().filter(pk=version.pk).first()
         if locked is not None and locked.status in (ModelVersion.Status.ACTIVE, ModelVersion.Status.READY):
@@ -182,15 +200,15 @@ def model_version_mark_broken(*, version: ModelVersion, reason: str) -> ModelVer
                     log.error("model version %s serves instead of the broken version %s", fallback.pk, version.pk)
                 except ValueError:  # retired or activated elsewhere meanwhile: the broken one still must not serve
                     log.exception("could not hand over from the broken version %s", version.pk)
-    return ModelVersion.objects.active().first()
+    return ModelVersion.objects.active().filter(workspace_id=version.workspace_id).first()
 
 
-def model_version_previous(*, exclude: int | None = None) -> ModelVersion | None:
-    """The most recently active servable version other than `exclude` whose artifact reads back;
-    the ones that do not are marked broken on the way."""
+def model_version_previous(*, workspace_id: int, exclude: int | None = None) -> ModelVersion | None:
+    """The workspace's most recently active servable version other than `exclude` whose artifact reads
+    back; the ones that do not are marked broken on the way."""
     candidates = (
         ModelVersion.objects.servable()
-        .filter(status=ModelVersion.Status.READY, activated_at__isnull=False)
+        .filter(workspace_id=workspace_id, status=ModelVersion.Status.READY, activated_at__isnull=False)
         .exclude(pk=exclude)
         .order_by("-activated_at", "-pk")
     )
@@ -203,7 +221,7 @@ def model_version_previous(*, exclude: int | None = None) -> ModelVersion | None
 
 
 def model_version_activate(*, version: ModelVersion, verify: bool = True) -> ModelVersion:
-    """Make `version` the one that serves; the previous active one becomes ready again.
+    """Make `version` the one that serves its workspace; the workspace's previous active one becomes ready again.
 
     One transaction, so web processes see either the old version or the new one, never neither.
     verify: read the artifact back first (False when the caller has just written or checked it);
@@ -221,37 +239,40 @@ def model_version_activate(*, version: ModelVersion, verify: bool = True) -> Mod
             raise ValueError(f"{locked} cannot serve: only a finished version with its artifact can be activated")
         if locked.status == ModelVersion.Status.BROKEN:
             ModelVersion.objects.filter(pk=version.pk).update(error="")
-        ModelVersion.objects.select_for_update().filter(status=ModelVersion.Status.ACTIVE).exclude(
-            pk=version.pk
-        ).update(status=ModelVersion.Status.READY)
+        ModelVersion.objects.select_for_update().filter(
+            workspace_id=locked.workspace_id, status=ModelVersion.Status.ACTIVE
+        ).exclude(pk=version.pk).update(status=ModelVersion.Status.READY)
         version.status, version.activated_at = ModelVersion.Status.ACTIVE, timezone.now()
         ModelVersion.objects.filter(pk=version.pk).update(status=version.status, activated_at=version.activated_at)
     return version
 
 
-def model_version_rollback() -> ModelVersion | None:
-    """Serve again the version that was active before the current one; None when none reads back."""
-    current = ModelVersion.objects.active().first()
-    previous = model_version_previous(exclude=getattr(current, "pk", None))
+def model_version_rollback(*, workspace_id: int | None = None) -> ModelVersion | None:
+    """Serve again the version of the workspace that was active before its current one; None when none
+    reads back. workspace_id: None for the website's workspace (`default`)."""
+    workspace_id = workspace_id or default_workspace_id()
+    current = ModelVersion.objects.active().filter(workspace_id=workspace_id).first()
+    previous = model_version_previous(workspace_id=workspace_id, exclude=getattr(current, "pk", None))
     if previous is None:
         return None
     return model_version_activate(version=previous, verify=False)
 
 
-def model_versions_retire(*, keep: int | None = None) -> list[int]:
-    """Keep the artifacts of the newest `keep` finished versions (and the active one); delete older ones.
+def model_versions_retire(*, workspace_id: int | None = None, keep: int | None = None) -> list[int]:
+    """Keep the artifacts of each workspace's newest `keep` finished versions (and its active one); delete
+    older ones. workspace_id: that workspace only (None: every workspace, each keeping its own).
 
     Rows stay, with their metrics, as the history of the model; only the files go.
     """
+    if workspace_id is None:
+        stored = ModelVersion.objects.exclude(artifact="").order_by().values_list("workspace_id", flat=True).distinct()
+        return [pk for ws in sorted(stored) for pk in model_versions_retire(workspace_id=ws, keep=keep)]
     keep = keep or settings.ENCORE_KEEP_VERSIONS
-    finished = ModelVersion.objects.servable().order_by("-created_at", "-pk")
-    keep_ids = set(finished.values_list("pk", flat=True)[:keep]) | set(
-        ModelVersion.objects.active().values_list("pk", flat=True)
-    )
+    versions = ModelVersion.objects.filter(workspace_id=workspace_id)
+    finished = versions.servable().order_by("-created_at", "-pk")
+    keep_ids = set(finished.values_list("pk", flat=True)[:keep]) | set(versions.active().values_list("pk", flat=True))
     retired = []
-    for version in (
-        ModelVersion.objects.exclude(artifact="").exclude(pk__in=keep_ids).exclude(status=ModelVersion.Status.TRAINING)
-    ):
+    for version in versions.exclude(artifact="").exclude(pk__in=keep_ids).exclude(status=ModelVersion.Status.TRAINING):
         try:
             version.artifact.delete(save=False)
         except Exception:  # a file already gone must not stop the clean-up of the others

@@ -16,12 +16,13 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from core.workspaces import workspace_data_read
 from recommendations import sharding
 from recommendations.engine import build_model
 from recommendations.engine.evaluation import holdout_mask, ranking_metrics, split
 from recommendations.engine.tuning import tune
 from recommendations.models import ModelVersion
-from recommendations.training.artifacts import artifact_save
+from recommendations.training.artifacts import artifact_save, model_artifact_name
 from recommendations.training.extract import TrainingData, training_data_extract
 from recommendations.training.lifecycle import model_version_activate, model_versions_retire, quality_guard
 
@@ -91,9 +92,14 @@ def training_tune(*, version: ModelVersion, data: TrainingData) -> dict:
 
 
 def training_prepare(*, version: ModelVersion) -> tuple[TrainingData, Holdout]:
-    """Extract stage: bulk read, then the holdout split; records the data counts."""
+    """Extract stage: bulk read of the version's workspace, then the holdout split; records the data counts.
+
+    The workspace's "data changed" mark is cleared just before the read: a write from then
+    on marks it again, so the dispatcher trains the workspace once more for it.
+    """
     started = time.perf_counter()
-    data = training_data_extract()
+    workspace_data_read(version.workspace_id)
+    data = training_data_extract(workspace_id=version.workspace_id)
     holdout = holdout_for(data)
     version.timings = {"extract": round(time.perf_counter() - started, 3)}
     version.n_users, version.n_items, version.n_interactions = len(data.user_ids), len(data.item_ids), data.n_events
@@ -140,7 +146,7 @@ def holdout_evaluate(eval_model, holdout: Holdout) -> dict[str, float]:
 def artifact_write(version: ModelVersion, model, data: TrainingData) -> None:
     buffer = io.BytesIO()
     model.save(buffer, extra={"item_ids": data.item_ids, "user_ids": data.user_ids})
-    artifact_save(version=version, content=buffer.getvalue())
+    artifact_save(version=version, content=buffer.getvalue(), name=model_artifact_name(version))
 
 
 def training_complete(
@@ -169,7 +175,7 @@ def training_complete(
             ModelVersion.objects.filter(pk=version.pk).update(timings=version.timings)
     if version.note:
         log.warning("version %s: %s", version.pk, version.note)
-    model_versions_retire()
+    model_versions_retire(workspace_id=version.workspace_id)
     sharding.shard_files_delete(version_id=version.pk)
     log.info("trained %s: %s in %.1fs", version, version.metrics, version.total_seconds)
     return version

@@ -3,8 +3,8 @@
 import logging
 from collections.abc import Callable
 
-from django.conf import settings
-
+from core.models import Workspace
+from core.workspaces import default_workspace_id
 from recommendations.models import ModelVersion
 from recommendations.training import pipeline, sharded
 from recommendations.training.lifecycle import (
@@ -19,15 +19,19 @@ log = logging.getLogger(__name__)
 
 def train_model_version(
     *,
+    workspace_id: int | None = None,
     trigger: str = ModelVersion.Trigger.MANUAL,
     algorithm: str | None = None,
     force: bool = False,
     task_id: str = "",
     queue_blocks: Callable[[int, list[sharded.Block]], None] | None = None,
 ) -> ModelVersion:
-    """Extract, tune, fit, evaluate, write and activate one version.
+    """Extract, tune, fit, evaluate, write and activate one version of a workspace's model.
 
-    Raises TrainingAlreadyRunning; other failures are recorded on the version, not raised.
+    workspace_id: whose data it learns and whose version it may replace (None: the
+    website's workspace, `default`). algorithm: the workspace's unless given.
+    Raises TrainingAlreadyRunning (a run of the same workspace is in progress); other
+    failures are recorded on the version, not raised.
     task_id: the queue message that asked for it; a redelivered message gets the run it
     already started (unless that one failed) instead of a second one.
     queue_blocks(version id, blocks): given by a caller with workers; a large run whose model
@@ -39,9 +43,11 @@ def train_model_version(
         earlier = ModelVersion.objects.filter(task_id=task_id).exclude(status=ModelVersion.Status.FAILED).first()
         if earlier is not None:
             return earlier
+    workspace = Workspace.objects.get(pk=workspace_id or default_workspace_id())
     version = training_run_start(
-        algorithm=algorithm or settings.ENCORE_MODEL_ALGORITHM, trigger=trigger, force=force, task_id=task_id
-    )
+        workspace_id=workspace.pk, algorithm=algorithm or workspace.model_algorithm, trigger=trigger, force=force,
+        task_id=task_id,
+    )  # fmt: skip
     with heartbeat_while(version_id=version.pk):
         try:
             data, holdout = pipeline.training_prepare(version=version)

@@ -1,22 +1,36 @@
-"""A random catalog large enough for sharding and timing tests, written in bulk."""
+"""Catalogs for training tests: a random one large enough for sharding and timing, written in bulk,
+and a small one with two clear tastes in a workspace of its own."""
 
 import numpy as np
 from django.contrib.auth import get_user_model
 
+from accounts.models import Profile
 from catalog.models import Genre, Item, Rating
 from catalog.services import item_stats_refresh
+from core.workspaces import default_workspace_id
+from tests.catalog_builders import TinyCatalog
+from tests.factories import GenreFactory, ItemFactory, UserFactory
 
 
-def build_random_catalog(*, n_users: int, n_items: int, per_user: int, seed: int = 7) -> tuple[list, list]:
+def build_random_catalog(
+    *, n_users: int, n_items: int, per_user: int, seed: int = 7, workspace_id: int | None = None
+) -> tuple[list, list]:
+    """Random ratings in a workspace (default: the website's), skewed towards popular items."""
+    workspace_id = workspace_id or default_workspace_id()
     rng = np.random.default_rng(seed)
-    genres = [Genre.objects.get_or_create(name=f"G{g}", slug=f"g{g}")[0] for g in range(4)]
-    items = Item.objects.bulk_create([Item(title=f"Random {i}", year=2000) for i in range(n_items)])
-    items = list(Item.objects.order_by("pk"))[-n_items:]
+    genres = [
+        Genre.objects.get_or_create(workspace_id=workspace_id, name=f"G{g}", defaults={"slug": f"g{g}"})[0]
+        for g in range(4)
+    ]
+    Item.objects.bulk_create([Item(workspace_id=workspace_id, title=f"Random {i}", year=2000) for i in range(n_items)])
+    items = list(Item.objects.filter(workspace_id=workspace_id).order_by("pk"))[-n_items:]
     for i, item in enumerate(items):
         item.genres.add(genres[i % 4])
     User = get_user_model()
-    User.objects.bulk_create([User(username=f"r{u}") for u in range(n_users)])
-    users = list(User.objects.filter(username__startswith="r").order_by("pk"))
+    prefix = f"r{workspace_id}-"
+    User.objects.bulk_create([User(username=f"{prefix}{u}") for u in range(n_users)])
+    users = list(User.objects.filter(username__startswith=prefix).order_by("pk"))
+    Profile.objects.bulk_create([Profile(user=user, workspace_id=workspace_id) for user in users])
     popularity = 1.0 / np.arange(1, n_items + 1) ** 0.8
     ratings = []
     for user in users:
@@ -26,3 +40,33 @@ def build_random_catalog(*, n_users: int, n_items: int, per_user: int, seed: int
     Rating.objects.bulk_create(ratings)
     item_stats_refresh()
     return users, items
+
+
+def people_of(workspace, *usernames: str) -> list:
+    """Accounts that are people of `workspace` (one-at-a-time accounts start in `default`)."""
+    users = [UserFactory(username=name) for name in usernames]
+    Profile.objects.filter(user__in=users).update(workspace=workspace)
+    return users
+
+
+def build_tenant_catalog(workspace, *, prefix: str, n_items: int = 8, n_users: int = 10) -> TinyCatalog:
+    """The tiny catalog's two tastes (see tests.catalog_builders) as a workspace's own items and people."""
+    scifi_genre = GenreFactory(workspace=workspace, name="Sci-Fi")
+    romance_genre = GenreFactory(workspace=workspace, name="Romance")
+    scifi = [
+        ItemFactory(workspace=workspace, title=f"{prefix} Space {i}", genres=[scifi_genre]) for i in range(n_items)
+    ]
+    romance = [
+        ItemFactory(workspace=workspace, title=f"{prefix} Love {i}", genres=[romance_genre]) for i in range(n_items)
+    ]
+    fans = people_of(workspace, *(f"{prefix}-fan{i}" for i in range(n_users)))
+    lovers = people_of(workspace, *(f"{prefix}-lover{i}" for i in range(n_users)))
+    ratings = []
+    for group, liked in ((fans, scifi), (lovers, romance)):
+        for u, user in enumerate(group):
+            for i, item in enumerate(liked):
+                if (u + i) % 4 != 3 or i == 0:
+                    ratings.append(Rating(user=user, item=item, value=5.0 if i % 2 == 0 else 4.0))
+    Rating.objects.bulk_create(ratings)
+    item_stats_refresh()
+    return TinyCatalog(scifi, romance, fans, lovers)

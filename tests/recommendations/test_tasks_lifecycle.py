@@ -6,6 +6,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
+from core.schedules import periodic_tasks_ensure
+from core.workspaces import default_workspace_id
 from recommendations.models import ModelVersion, TrendingScore
 from recommendations.schedules import default_schedules_ensure
 from recommendations.tasks import refresh_trending, train_model
@@ -32,7 +34,7 @@ def test_a_redelivered_training_message_does_not_train_twice(tiny_catalog, media
 
 
 def test_a_training_request_while_one_runs_is_skipped(tiny_catalog, media_root):
-    ModelVersion.objects.create(algorithm="hybrid", heartbeat_at=timezone.now())
+    ModelVersion.objects.create(workspace_id=default_workspace_id(), algorithm="hybrid", heartbeat_at=timezone.now())
 
     assert train_model.apply().get() is None
     assert ModelVersion.objects.count() == 1
@@ -46,24 +48,36 @@ def test_refreshing_trending_twice_gives_the_same_table(tiny_catalog):
     assert first and list(TrendingScore.objects.values_list("item_id", "score")) == first
 
 
-def test_default_schedules_are_created_once_and_staff_edits_are_kept(settings):
-    settings.ENCORE_RETRAIN_MINUTES = 30
+def test_default_schedules_are_created_once_and_staff_edits_are_kept():
     created = default_schedules_ensure()
-    retrain = PeriodicTask.objects.get(task="recommendations.train_model")
-    assert retrain.interval.every == 30 and json.loads(retrain.kwargs) == {"trigger": "schedule"}
+    dispatch = PeriodicTask.objects.get(task="recommendations.dispatch_training")
+    assert dispatch.interval.every == 1 and json.loads(dispatch.kwargs) == {}
     assert {"recommendations.refresh_trending", "recommendations.reap_training_runs"} <= set(
         PeriodicTask.objects.values_list("task", flat=True)
     )
-    retrain.enabled = False
-    retrain.save()
+    dispatch.enabled = False
+    dispatch.save()
 
     assert len(created) == 3 and default_schedules_ensure() == []
-    assert not PeriodicTask.objects.get(pk=retrain.pk).enabled
+    assert not PeriodicTask.objects.get(pk=dispatch.pk).enabled
+
+
+def test_the_dispatcher_replaces_the_single_retraining_schedule():
+    # What earlier releases scheduled: one retraining of the one model every ENCORE_RETRAIN_MINUTES.
+    periodic_tasks_ensure(
+        specs=[{"name": "Retrain the recommendation model", "task": "recommendations.train_model", "every": 60,
+                "kwargs": {"trigger": "schedule"}}]
+    )  # fmt: skip
+
+    default_schedules_ensure()
+
+    assert not PeriodicTask.objects.filter(task="recommendations.train_model").exists()
+    assert PeriodicTask.objects.filter(task="recommendations.dispatch_training").exists()
 
 
 def test_bootstrap_creates_the_schedules(capsys):
     call_command("bootstrap", "--no-demo")
-    assert PeriodicTask.objects.filter(task="recommendations.train_model").exists()
+    assert PeriodicTask.objects.filter(task="recommendations.dispatch_training").exists()
 
 
 @pytest.fixture

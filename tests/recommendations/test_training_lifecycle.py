@@ -4,6 +4,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from catalog.models import Interaction, Rating
+from core.workspaces import default_workspace_id
 from recommendations.models import ModelVersion
 from recommendations.training import (
     TrainingAlreadyRunning,
@@ -50,7 +51,7 @@ def test_a_version_records_config_counts_metrics_and_stage_timings(tiny_catalog,
     assert {"extract", "fit", "evaluate", "write"} <= set(version.timings)
     assert version.config["algorithm"] == version.algorithm and version.config["holdout"]["seed"] == 42
     assert version.n_interactions == Rating.objects.count()
-    assert version.artifact.name == f"models/model-{version.pk}.npz"
+    assert version.artifact.name == f"models/default/model-{version.pk}.npz"
 
 
 def test_a_worse_version_is_kept_but_not_activated_unless_forced(tiny_catalog, media_root):
@@ -74,7 +75,9 @@ def test_within_the_tolerance_a_new_version_is_activated(tiny_catalog, media_roo
 
 
 def test_only_one_training_runs_at_a_time(tiny_catalog, media_root):
-    running = ModelVersion.objects.create(algorithm="hybrid", heartbeat_at=timezone.now())
+    running = ModelVersion.objects.create(
+        workspace_id=default_workspace_id(), algorithm="hybrid", heartbeat_at=timezone.now()
+    )
 
     with pytest.raises(TrainingAlreadyRunning) as refused:
         train_model_version()
@@ -85,7 +88,11 @@ def test_only_one_training_runs_at_a_time(tiny_catalog, media_root):
 
 def test_a_run_whose_heartbeat_stopped_is_reaped_and_the_next_one_runs(tiny_catalog, media_root, settings):
     settings.ENCORE_TRAINING_STALE_SECONDS = 60
-    dead = ModelVersion.objects.create(algorithm="hybrid", heartbeat_at=timezone.now() - timezone.timedelta(minutes=5))
+    dead = ModelVersion.objects.create(
+        workspace_id=default_workspace_id(),
+        algorithm="hybrid",
+        heartbeat_at=timezone.now() - timezone.timedelta(minutes=5),
+    )
     alive = timezone.now()
 
     version = train_model_version()
@@ -127,7 +134,9 @@ def test_roll_back_serves_the_previously_active_version_again(tiny_catalog, medi
 
 
 def test_a_failed_version_cannot_be_activated(tiny_catalog, media_root):
-    failed = ModelVersion.objects.create(algorithm="hybrid", status=ModelVersion.Status.FAILED)
+    failed = ModelVersion.objects.create(
+        workspace_id=default_workspace_id(), algorithm="hybrid", status=ModelVersion.Status.FAILED
+    )
     with pytest.raises(ValueError, match="cannot serve"):
         model_version_activate(version=failed)
 
@@ -177,9 +186,14 @@ def test_a_run_whose_process_on_this_machine_is_gone_is_reaped_at_once(db):
 
     finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     dead = ModelVersion.objects.create(
-        algorithm="hybrid", heartbeat_at=timezone.now(), worker=f"{socket.gethostname()}:{finished.stdout.strip()}"
+        workspace_id=default_workspace_id(),
+        algorithm="hybrid",
+        heartbeat_at=timezone.now(),
+        worker=f"{socket.gethostname()}:{finished.stdout.strip()}",
     )
-    alive = ModelVersion(algorithm="hybrid", heartbeat_at=timezone.now(), worker="elsewhere:1")
+    alive = ModelVersion(
+        workspace_id=default_workspace_id(), algorithm="hybrid", heartbeat_at=timezone.now(), worker="elsewhere:1"
+    )
 
     assert training_runs_reap() == [dead.pk]
     dead.refresh_from_db()

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from core.workspaces import default_workspace_id
 from recommendations.models import ModelVersion
 
 
@@ -55,16 +56,21 @@ class Command(BaseCommand):
             _stop(processes)
 
     def _train_first_model(self):
-        if ModelVersion.objects.active().exists():
+        # The website's workspace; the dispatcher trains the others (and this one, once its data changes).
+        website = default_workspace_id()
+        if ModelVersion.objects.active().filter(workspace_id=website).exists():
             return
         from recommendations.tasks import train_model
 
-        result = train_model.delay(ModelVersion.Trigger.BOOTSTRAP)
+        result = train_model.delay(ModelVersion.Trigger.BOOTSTRAP, workspace_id=website)
         self.stdout.write(f"Training the first model on the Celery worker (task {result.id}) …")
 
         def report():
             try:
-                version = ModelVersion.objects.get(pk=result.get(timeout=30 * 60))
+                version_id = result.get(timeout=30 * 60)
+                # None: a run the dispatcher queued got there first; follow that one.
+                versions = ModelVersion.objects.filter(workspace_id=website)
+                version = versions.get(pk=version_id) if version_id else versions.latest("created_at")
                 # A sharded run goes on in other tasks after this one returns: follow its status.
                 while version.status == ModelVersion.Status.TRAINING:
                     time.sleep(1)

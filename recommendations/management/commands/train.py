@@ -1,28 +1,41 @@
-"""Train a new model version on the Celery workers (or here, with --inline)."""
+"""Train a new model version of one workspace on the Celery workers (or here, with --inline)."""
 
 import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from core.models import DEFAULT_SLUG
+from core.workspaces import WorkspaceNotFound, workspace_get
 from recommendations.models import ModelVersion
 from recommendations.tasks import QueueUnavailable, train_model, train_model_enqueue, workers_alive
 from recommendations.training import TrainingAlreadyRunning, train_model_version
 
 
 class Command(BaseCommand):
-    help = "Train a new recommendation model version; --wait prints its metrics and timings."
+    help = "Train a new recommendation model version of a workspace; --wait prints its metrics and timings."
 
     def add_arguments(self, parser):
+        parser.add_argument(
+            "--workspace", default=DEFAULT_SLUG, help=f"Slug of the workspace to train (default: {DEFAULT_SLUG})"
+        )
         parser.add_argument("--force", action="store_true", help="Activate even if worse than the serving version")
         parser.add_argument("--wait", action="store_true", help="Wait for the run and print the result")
         parser.add_argument("--inline", action="store_true", help="Train in this process instead of on a worker")
-        parser.add_argument("--algorithm", default=None, help="Engine algorithm (default: ENCORE_MODEL_ALGORITHM)")
+        parser.add_argument(
+            "--algorithm", default=None, help="Engine algorithm (default: the workspace's, else ENCORE_MODEL_ALGORITHM)"
+        )
         parser.add_argument("--timeout", type=float, default=3600, help="Seconds --wait waits at most")
 
-    def handle(self, *args, force, wait, inline, algorithm, timeout, **options):
+    def handle(self, *args, workspace, force, wait, inline, algorithm, timeout, **options):
+        try:
+            workspace = workspace_get(workspace)
+        except WorkspaceNotFound as exc:
+            raise CommandError(str(exc)) from None
         if inline:
             try:
-                version = train_model_version(trigger=ModelVersion.Trigger.MANUAL, algorithm=algorithm, force=force)
+                version = train_model_version(
+                    workspace_id=workspace.pk, trigger=ModelVersion.Trigger.MANUAL, algorithm=algorithm, force=force
+                )
             except TrainingAlreadyRunning as exc:
                 raise CommandError(str(exc)) from None
             return self._report(version)
@@ -30,13 +43,14 @@ class Command(BaseCommand):
             if wait:
                 self._require_worker()
             result = train_model_enqueue(
-                trigger=ModelVersion.Trigger.MANUAL, force=force, algorithm=algorithm, result=wait
-            )
+                workspace_id=workspace.pk, trigger=ModelVersion.Trigger.MANUAL, force=force, algorithm=algorithm,
+                result=wait,
+            )  # fmt: skip
         except QueueUnavailable as exc:
             raise CommandError(f"{exc}. Start the services, or use --inline to train in this process.") from None
-        self.stdout.write(f"Training queued (task {result.id}).")
+        self.stdout.write(f"Training of workspace {workspace} queued (task {result.id}).")
         if wait:
-            self._report(self._wait(result, timeout))
+            self._report(self._wait(result, timeout, workspace))
 
     def _require_worker(self):
         # Without a worker the run would never start and --wait would sit out its whole timeout.
@@ -47,12 +61,12 @@ class Command(BaseCommand):
             "(or `celery -A config worker`), or use --inline to train in this process."
         )
 
-    def _wait(self, result, timeout) -> ModelVersion:
+    def _wait(self, result, timeout, workspace) -> ModelVersion:
         deadline = time.monotonic() + timeout
         version_id = result.get(timeout=timeout)
         if version_id is None:
-            running = ModelVersion.objects.training().first()
-            raise CommandError(f"Not started: a training run is already in progress ({running}).")
+            running = ModelVersion.objects.training().filter(workspace=workspace).first()
+            raise CommandError(f"Not started: a training run of {workspace} is already in progress ({running}).")
         self.stdout.write(f"Training v{version_id} …")
         while time.monotonic() < deadline:
             version = ModelVersion.objects.get(pk=version_id)
