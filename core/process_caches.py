@@ -8,7 +8,7 @@ time given below. Anything shared across processes goes through Django's cache
 | cache | where | bound | how it stays current |
 |---|---|---|---|
 | API keys | api.authentication | API_KEYS entries | expires after API_KEY_CACHE_SECONDS; revoking clears it |
-| the serving model | recommendations.loading | one model | the active version is looked up every few seconds |
+| serving models | recommendations.loading | ENCORE_MODEL_CACHE_MB, LRU | each workspace's active version, every few s |
 | similar-item lists | recommendations.loading | SIMILAR_LISTS per loaded model | fixed for a model version |
 | title words for search | catalog.selectors | one index of the shared catalog | rebuilt when the catalog changes |
 | game controllers | games.serving | one per game | the active learning version is looked up on each move |

@@ -1,8 +1,9 @@
 """The home feed in rows, built on serving.py's public functions.
 
-Every row leaves out what the member already rated or acted on (so a
-dislike or "not interested" never comes back) and what an earlier row
-already shows, so scrolling down always brings something new.
+The website is the front end of the `default` workspace: every row is made of its
+items, scored by its model. Every row leaves out what the member already rated or
+acted on (so a dislike or "not interested" never comes back) and what an earlier
+row already shows, so scrolling down always brings something new.
 """
 
 from dataclasses import dataclass, field
@@ -10,7 +11,8 @@ from dataclasses import dataclass, field
 from django.core.cache import cache
 from django.db.models import Count, Max, Q, Sum, prefetch_related_objects
 
-from catalog.models import SHARED_ITEMS, Genre, Interaction, Item, Rating
+from catalog.models import Genre, Interaction, Item, Rating
+from core.workspaces import default_workspace_id
 from recommendations.feed_cache import Person, feed_cached
 from recommendations.serving import feed_for_user, popular_items, similar_items_for
 from recommendations.trending import trending_items
@@ -125,7 +127,9 @@ def home_feed(*, user, per_row: int = PER_ROW) -> list[FeedRow]:
         return frozen, [c.item.pk for r in built for c in r.cards]
 
     person = Person(user_id=user.pk if user.is_authenticated else None)
-    frozen = feed_cached(person=person, scope="home", params={"per_row": per_row}, build=build)
+    frozen = feed_cached(
+        person=person, workspace=default_workspace_id(), scope="home", params={"per_row": per_row}, build=build
+    )
     rows = built or _thaw(frozen)
     prefetch_related_objects([card.item for row in rows for card in row.cards], "genres")
     return rows
@@ -150,12 +154,18 @@ def _build(user, per_row: int) -> list[FeedRow]:
     else:
         _add_top_picks(rows, user)
         _add_because_you_liked(rows, history)
+    website = default_workspace_id()
     trending = _row_items(
         rows,
         _shared_ids(
-            "feed:trending", lambda: [item.pk for item in trending_items(limit=SHARED_CANDIDATES, items=_card_items())]
+            "feed:trending",
+            lambda: [
+                item.pk for item in trending_items(workspace=website, limit=SHARED_CANDIDATES, items=_card_items())
+            ],
         ),
-        lambda: trending_items(limit=_want(rows), exclude_pks=history.seen_subquery(), items=_card_items()),
+        lambda: trending_items(
+            workspace=website, limit=_want(rows), exclude_pks=history.seen_subquery(), items=_card_items()
+        ),
     )
     rows.add("trending", "Trending now", _cards(trending, "Trending now"))
     _add_new_arrivals(rows)
@@ -199,10 +209,10 @@ def _row_items(rows: _Rows, ids: list[int], own) -> list[Item]:
 
 
 def _card_items():
-    # The website shows the shared catalog, never a partner's own items. Only what a card shows:
+    # The website shows the `default` workspace's items, never another workspace's. Only what a card shows:
     # long descriptions and JSON columns cost time to load and are never used.
     fields = ("pk", "kind", "title", "year", "is_active", "rating_count", "rating_avg")
-    return Item.objects.active().shared().only(*fields)
+    return Item.objects.active().website().only(*fields)
 
 
 def _cards(items, reason: str) -> list[Card]:
@@ -210,17 +220,17 @@ def _cards(items, reason: str) -> list[Card]:
 
 
 def _add_popular(rows: _Rows) -> None:
-    items = popular_items(limit=_want(rows), exclude_pks=rows.history.seen_subquery(), item_filter=SHARED_ITEMS)
+    items = popular_items(workspace=default_workspace_id(), limit=_want(rows), exclude_pks=rows.history.seen_subquery())
     rows.add("popular", "Popular on Encore", _cards(items, "Popular with everyone"))
 
 
 def _add_top_picks(rows: _Rows, user) -> None:
-    recommendations = feed_for_user(user=user, limit=rows.per_row, item_filter=SHARED_ITEMS)
+    recommendations = feed_for_user(user=user, workspace=default_workspace_id(), limit=rows.per_row)
     rows.add("top-picks", "Top picks for you", [Card(rec.item, rec.reason) for rec in recommendations])
 
 
 def _add_because_you_liked(rows: _Rows, history: History) -> None:
-    anchors = Item.objects.active().shared().in_bulk(history.anchors[: BECAUSE_ROWS * 2])
+    anchors = Item.objects.active().website().in_bulk(history.anchors[: BECAUSE_ROWS * 2])
     added = 0
     for pk in history.anchors[: BECAUSE_ROWS * 2]:
         anchor = anchors.get(pk)
@@ -239,7 +249,7 @@ def _add_because_you_liked(rows: _Rows, history: History) -> None:
 def _add_new_arrivals(rows: _Rows) -> None:
     # Newest in the catalog; among titles added together (an import), the newest films first.
     newest = _card_items().order_by("-created_at", "-year", "-pk")
-    latest = Item.objects.aggregate(latest=Max("pk"))["latest"]  # a new item makes a new list at once
+    latest = Item.objects.website().aggregate(latest=Max("pk"))["latest"]  # a new item makes a new list at once
     items = _row_items(
         rows,
         _shared_ids(f"feed:new:{latest}", lambda: newest[:SHARED_CANDIDATES].values_list("pk", flat=True)),
@@ -271,7 +281,8 @@ def _top_genres() -> list[Genre]:
     """The genres with the most ratings overall, for visitors without a history; cached, it changes slowly."""
     ids = cache.get("feed:top-genres")
     if ids is None:
-        ranked = Genre.objects.annotate(votes=Sum("items__rating_count")).filter(votes__gt=0).order_by("-votes", "pk")
+        genres = Genre.objects.filter(workspace_id=default_workspace_id())
+        ranked = genres.annotate(votes=Sum("items__rating_count")).filter(votes__gt=0).order_by("-votes", "pk")
         ids = list(ranked.values_list("pk", flat=True)[: GENRE_ROWS + 1])
         cache.set("feed:top-genres", ids, TOP_GENRES_CACHE_SECONDS)
     found = Genre.objects.in_bulk(ids)

@@ -4,7 +4,8 @@ Scoring a history against the model and explaining or serializing the result
 costs far more than the request around it. A cached feed is used only while it
 is provably current, by the same rules wherever it is served:
 
-- the model version serving now is the one it was made with (part of the key);
+- the model version serving the feed's workspace now is the one it was made with
+  (the workspace and the version are part of the key);
 - the fingerprint of the person's history (count, sum and newest change of
   their ratings; count and newest id of their events) is unchanged, so a rating,
   an un-rating or an event posted a moment ago changes the very next feed;
@@ -31,7 +32,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from catalog.models import Interaction, Item, Rating
-from recommendations.serving import active_model
+from recommendations.serving import active_models
 
 TTL_SECONDS = 120
 
@@ -56,15 +57,16 @@ class Freshness:
     items_changed: bool
 
 
-def feed_cached(*, person: Person, scope: str, params: dict, build: Callable) -> Any | None:
-    """The feed for `person`, from the cache while provably current, else `build(user_id=, version=)`.
+def feed_cached(*, person: Person, workspace: int, scope: str, params: dict, build: Callable) -> Any | None:
+    """The feed for `person` from the workspace's items, from the cache while provably current, else
+    `build(user_id=, version=)` (version: the workspace's serving version, None without one).
 
     build returns (value, item_ids): what to serve and cache, and the items it lists. The answer is
     None when the person does not exist (an unknown partner id).
     """
-    loaded = active_model.get()
+    loaded = active_models.get(workspace)
     version = loaded.version_id if loaded else None
-    key = _key(scope=scope, person=person, version=version, params=params)
+    key = _key(scope=scope, person=person, workspace=workspace, version=version, params=params)
     entry = cache.get(key)
     fresh = freshness_check(person=person, entry=entry)
     if fresh is None:
@@ -78,10 +80,10 @@ def feed_cached(*, person: Person, scope: str, params: dict, build: Callable) ->
     return value
 
 
-def _key(*, scope: str, person: Person, version: int | None, params: dict) -> str:
+def _key(*, scope: str, person: Person, workspace: int, version: int | None, params: dict) -> str:
     wanted = repr((person.user_id, person.match, sorted((k, str(v)) for k, v in params.items())))
     digest = hashlib.sha256(wanted.encode()).hexdigest()[:24]
-    return f"feed:{scope}:v{version}:{digest}"
+    return f"feed:{scope}:w{workspace}:v{version}:{digest}"
 
 
 def freshness_check(*, person: Person, entry: dict | None) -> Freshness | None:

@@ -1,8 +1,10 @@
-"""Serving: the active artifact + a user's current history -> ranked, explained items.
+"""Serving: a workspace's active artifact + a user's current history -> ranked, explained items.
 
-Each web process keeps the active version's model in memory (`loading.active_model`).
-A user's history is read fresh on every request, so a new rating changes the very
-next page.
+Each web process keeps the workspaces' active models in memory (`loading.active_models`).
+Every list is of one workspace (`workspace`: its id): its model scores, and only its
+visible items are served, even from a model that holds other items (one trained
+before workspaces existed). A user's history is read fresh on every request, so a
+new rating changes the very next page.
 """
 
 import logging
@@ -15,9 +17,9 @@ from django.db.models import Q
 
 from catalog.models import Interaction, Item, ItemTag, Rating
 from recommendations.engine.weighting import EVENT_WEIGHTS, event_weights, rating_weights
-from recommendations.loading import LoadedModel, active_model
+from recommendations.loading import LoadedModel, active_models
 
-__all__ = ["LoadedModel", "Recommendation", "active_model", "feed_for_user", "popular_items", "similar_items_for"]
+__all__ = ["LoadedModel", "Recommendation", "active_models", "feed_for_user", "popular_items", "similar_items_for"]
 
 log = logging.getLogger(__name__)
 NEW_ITEMS_SCANNED = 500  # newest items not yet in the model that content matching considers
@@ -59,37 +61,42 @@ def history_row(*, user, loaded: LoadedModel) -> tuple[sp.csr_matrix, dict[int, 
 
 
 def hidden_mask(loaded: LoadedModel) -> np.ndarray:
-    """True for columns whose item is hidden now, whatever the model saw at training."""
+    """True for columns that must not be served: items hidden now, whatever the model saw at training,
+    and items of another workspace."""
     # Hidden items are few: fetch them all rather than bind every column's id.
-    # "is_active IN (false)" and no ordering: SQLite can search the (is_active, kind) index for that,
-    # while "NOT is_active" (what is_active=False becomes) or an ORDER BY title make it scan the table.
-    hidden = Item.objects.filter(is_active__in=[False]).order_by().values_list("pk", flat=True)
-    mask = np.zeros(len(loaded.item_ids), dtype=bool)
-    cols = loaded.columns(hidden)
+    # "is_active IN (false)" and no ordering: SQLite can search the (workspace, is_active, kind) index for
+    # that, while "NOT is_active" (what is_active=False becomes) or an ORDER BY title make it scan the table.
+    hidden = Item.objects.filter(workspace_id=loaded.workspace_id, is_active__in=[False]).order_by()
+    mask = np.zeros(len(loaded.item_ids), dtype=bool) if loaded.foreign is None else loaded.foreign.copy()
+    cols = loaded.columns(hidden.values_list("pk", flat=True))
     mask[cols[cols >= 0]] = True
     return mask
 
 
-def feed_for_user(*, user, limit: int = 20, item_filter: Q | None = None) -> list[Recommendation]:
-    """Personal recommendations with reasons; popular items when there is no model or no history.
+def feed_for_user(*, user, workspace: int, limit: int = 20, item_filter: Q | None = None) -> list[Recommendation]:
+    """Personal recommendations from the workspace's items, with reasons; popular items when there is no
+    model or no history.
 
     Never fails because of the model: a scoring error is logged and popular items serve.
     """
-    loaded = active_model.get()
+    loaded = active_models.get(workspace)
     if loaded is None or not user.is_authenticated:
-        return popular_for_user(user=user, limit=limit, item_filter=item_filter)
+        return popular_for_user(user=user, workspace=workspace, limit=limit, item_filter=item_filter)
     try:
         results = _personal_feed(user, loaded, limit, item_filter)
     except Exception:
         log.exception("scoring user %s with model version %s failed; serving popular items", user.pk, loaded.version_id)
         results = []
-    return results or popular_for_user(user=user, limit=limit, item_filter=item_filter)
+    return results or popular_for_user(user=user, workspace=workspace, limit=limit, item_filter=item_filter)
 
 
 def _personal_feed(user, loaded: LoadedModel, limit: int, item_filter: Q | None) -> list[Recommendation]:
     row, ratings, events = history_row(user=user, loaded=loaded)
     results = _model_feed(user, loaded, row, ratings, events, limit, item_filter) if row.nnz else []
-    fresh = new_item_matches(user=user, loaded=loaded, ratings=ratings, events=events, item_filter=item_filter)
+    fresh = new_item_matches(
+        user=user, workspace=loaded.workspace_id, loaded=loaded, ratings=ratings, events=events,
+        item_filter=item_filter,
+    )  # fmt: skip
     if not fresh:
         return results
     # New items compete on a common scale: a perfect content match ties with the best model pick.
@@ -108,7 +115,7 @@ def _model_feed(user, loaded, row, ratings, events, limit, item_filter) -> list[
     valid = cols >= 0
     cols, scores = cols[valid], scores[valid]
     reasons = [why for why, ok in zip(reasons, valid.tolist(), strict=True) if ok]
-    items = Item.objects.active().in_bulk(loaded.item_ids[cols].tolist())
+    items = Item.objects.active().of(loaded.workspace_id).in_bulk(loaded.item_ids[cols].tolist())
     if item_filter is not None:
         allowed = set(Item.objects.filter(item_filter, pk__in=items).values_list("pk", flat=True))
         items = {pk: item for pk, item in items.items() if pk in allowed}
@@ -126,14 +133,16 @@ def _model_feed(user, loaded, row, ratings, events, limit, item_filter) -> list[
     return results
 
 
-def new_item_matches(*, user, loaded: LoadedModel, ratings, events, item_filter=None) -> list[Recommendation]:
-    """Items added since the model was trained, by genre and tag overlap with what the user liked.
+def new_item_matches(
+    *, user, workspace: int, loaded: LoadedModel, ratings, events, item_filter=None
+) -> list[Recommendation]:
+    """The workspace's items added since the model was trained, by genre and tag overlap with what the user liked.
 
     They have no column in the artifact yet, so the model cannot score them; this
     keeps them reaching feeds until the next version learns them. Scores are
     cosine similarities in [0, 1], best first.
     """
-    new = Item.objects.active().filter(pk__gt=loaded.max_pk)
+    new = Item.objects.active().of(workspace).filter(pk__gt=loaded.max_pk)
     if item_filter is not None:
         new = new.filter(item_filter)
     seen = set(ratings) | set(events)
@@ -208,30 +217,33 @@ def describe_reason(reasons, loaded, history_items, ratings, events) -> tuple[st
     return "Popular with everyone", []
 
 
-def popular_items(*, limit: int = 20, item_filter: Q | None = None, exclude_pks=()) -> list[Item]:
-    queryset = Item.objects.active().filter(rating_count__gt=0).exclude(pk__in=exclude_pks)
+def popular_items(*, workspace: int, limit: int = 20, item_filter: Q | None = None, exclude_pks=()) -> list[Item]:
+    """The workspace's most rated visible items."""
+    queryset = Item.objects.active().of(workspace).filter(rating_count__gt=0).exclude(pk__in=exclude_pks)
     if item_filter is not None:
         queryset = queryset.filter(item_filter)
     return list(queryset.order_by("-rating_count", "-rating_avg", "pk")[:limit])
 
 
-def popular_for_user(*, user, limit: int = 20, item_filter: Q | None = None) -> list[Recommendation]:
+def popular_for_user(*, user, workspace: int, limit: int = 20, item_filter: Q | None = None) -> list[Recommendation]:
     seen = set()
     if user.is_authenticated:
         seen = set(Rating.objects.filter(user=user).values_list("item_id", flat=True))
         seen |= set(Interaction.objects.filter(user=user).values_list("item_id", flat=True))
-    items = popular_items(limit=limit, item_filter=item_filter, exclude_pks=seen)
+    items = popular_items(workspace=workspace, limit=limit, item_filter=item_filter, exclude_pks=seen)
     return [Recommendation(item, float(item.rating_count), "Popular with everyone") for item in items]
 
 
 def similar_items_for(*, item: Item, limit: int = 12, items=None) -> list[Item]:
-    """Items most like `item` under the active model; same-genre favourites without one.
+    """Items of `item`'s workspace most like it under that workspace's active model; same-genre
+    favourites without one.
 
-    items: the queryset they are read from (default: every visible item, all fields).
+    items: the queryset they are read from (default: every visible item, all fields), always
+    narrowed to the item's workspace.
     """
-    items = Item.objects.active() if items is None else items
-    loaded = active_model.get()
-    col = loaded.position.get(item.pk, -1) if loaded else -1
+    items = (Item.objects.active() if items is None else items).of(item.workspace_id)
+    loaded = active_models.get(item.workspace_id)
+    col = loaded.column(item.pk) if loaded else -1
     if col >= 0:
         pks = loaded.similar_pks(col, limit * 2)
         found = items.in_bulk(pks)

@@ -4,7 +4,8 @@ from rest_framework.decorators import api_view, authentication_classes, permissi
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from recommendations.loading import active_model
+from core.workspaces import default_workspace_id
+from recommendations.loading import active_models
 
 
 class HealthSerializer(serializers.Serializer):
@@ -26,5 +27,6 @@ class HealthSerializer(serializers.Serializer):
 def health(request):
     # Public and cheap: the model state is looked up at most every few seconds per process, and the
     # first call of a fresh process loads the model, so a broken artifact shows at once after a reload.
-    problem = active_model.health()
+    # The website's workspace stands for the process: other workspaces' models load on their first use.
+    problem = active_models.health(default_workspace_id())
     return Response({"status": "degraded", "reason": problem} if problem else {"status": "ok"})

@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 
 from api.serializers import RecommendationQuerySerializer
 from catalog import params
-from recommendations.serving import active_model
+from recommendations.serving import active_models
 from recommendations.training import train_model_version
 from tests.factories import ItemFactory, UserFactory
 
@@ -103,7 +103,7 @@ def test_a_newly_activated_model_changes_the_next_answer(partner, tiny_catalog, 
     assert partner.get("/api/v1/users/fan/recommendations/").json()["model_version"] == first.pk
 
     second = train_model_version(force=True)
-    active_model.clear()  # as this process does within seconds of an activation
+    active_models.clear()  # as this process does within seconds of an activation
 
     body = partner.get("/api/v1/users/fan/recommendations/").json()
     assert body["model_version"] == second.pk != first.pk

@@ -6,8 +6,9 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
+from core.workspaces import default_workspace_id
 from recommendations import loading
-from recommendations.loading import ActiveModelCache, active_model
+from recommendations.loading import ActiveModels, active_models
 from recommendations.models import ModelVersion
 from recommendations.training import model_version_activate, model_version_rollback, train_model_version
 
@@ -47,7 +48,7 @@ def test_a_truncated_active_artifact_is_marked_broken_and_the_previous_version_t
     second = train_model_version(force=True)
     truncate(second)
 
-    assert active_model.get().version_id == trained.pk
+    assert active_models.get(default_workspace_id()).version_id == trained.pk
     second.refresh_from_db()
     assert second.status == ModelVersion.Status.BROKEN
     assert "bytes" in second.error  # the reason: fewer bytes than were written
@@ -63,7 +64,7 @@ def test_a_same_size_altered_artifact_is_caught_by_its_checksum(trained):
     content[len(content) // 2] ^= 0xFF
     path.write_bytes(bytes(content))
 
-    assert active_model.get().version_id == trained.pk
+    assert active_models.get(default_workspace_id()).version_id == trained.pk
     second.refresh_from_db()
     assert second.status == ModelVersion.Status.BROKEN and "checksum" in second.error
 
@@ -103,15 +104,15 @@ def test_the_quality_guard_checks_the_active_artifact_even_before_any_web_proces
 
 
 def test_a_process_holding_a_good_copy_keeps_serving_it_when_the_file_goes(trained):
-    assert active_model.get().version_id == trained.pk
+    assert active_models.get(default_workspace_id()).version_id == trained.pk
     stored(trained).write_bytes(b"")
 
-    other_process = ActiveModelCache()
-    assert other_process.get() is None  # it cannot read the file: it marks the version broken
+    other_process = ActiveModels()
+    assert other_process.get(default_workspace_id()) is None  # it cannot read the file: it marks the version broken
 
     assert ModelVersion.objects.get().status == ModelVersion.Status.BROKEN
-    assert active_model.get().version_id == trained.pk  # this one still has the model in memory
-    assert "serves from memory" in active_model.health()
+    assert active_models.get(default_workspace_id()).version_id == trained.pk  # this one still has the model in memory
+    assert "serves from memory" in active_models.health(default_workspace_id())
 
 
 def test_roll_back_skips_a_version_whose_artifact_is_unreadable(trained):
@@ -141,7 +142,7 @@ def test_activating_a_version_with_an_unreadable_artifact_is_refused(trained):
 
 def test_the_admin_shows_a_broken_version_and_why(trained, admin_client):
     truncate(trained)
-    active_model.get()
+    active_models.get(default_workspace_id())
 
     listing = admin_client.get(reverse("admin:recommendations_modelversion_changelist")).content.decode()
     detail = admin_client.get(reverse("admin:recommendations_modelversion_change", args=[trained.pk])).content.decode()

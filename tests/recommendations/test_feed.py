@@ -168,26 +168,24 @@ def test_a_cached_feed_costs_one_query_to_prove_current(big_shelf):
     assert len(sqls) == 3, sqls
 
 
-def test_no_row_shows_a_partners_own_items(tiny_catalog, media_root):
+def test_no_row_shows_another_workspaces_items(tiny_catalog, media_root):
     from recommendations.training import train_model_version
     from recommendations.trending import trending_refresh
+    from tests.factories import WorkspaceFactory
+    from tests.recommendations.builders import build_tenant_catalog
 
-    # A partner's private titles, as popular and as new as can be, and as like the member's taste.
-    partner_items = [
-        ItemFactory(
-            title=f"Partner {i}", source="client:1", source_id=f"p{i}", genres=list(tiny_catalog.scifi[0].genres.all())
-        )
-        for i in range(6)
-    ]
-    for fan in tiny_catalog.fans:
-        Rating.objects.bulk_create(Rating(user=fan, item=item, value=5.0) for item in partner_items)
-    item_stats_refresh()
-    train_model_version()
-    trending_refresh()
+    # A partner's titles in its own workspace, as popular and as new as can be, with their own model and
+    # trending list, and named like what the member likes.
+    partner = WorkspaceFactory(slug="partner")
+    theirs = build_tenant_catalog(partner, prefix="Partner")
+    for workspace in (partner.pk, None):
+        train_model_version(workspace_id=workspace)
+    for workspace in (partner.pk, tiny_catalog.scifi[0].workspace_id):
+        trending_refresh(workspace=workspace)
     member = UserFactory(username="newfan")
     Rating.objects.create(user=member, item=tiny_catalog.scifi[0], value=5.0)
 
     for person in (member, AnonymousUser()):
         shown = {card.item.pk for row in home_feed(user=person) for card in row.cards}
         assert shown, "the feed has rows"
-        assert not shown & {item.pk for item in partner_items}
+        assert not shown & {item.pk for item in theirs.scifi + theirs.romance}

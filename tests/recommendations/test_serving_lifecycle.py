@@ -4,9 +4,10 @@ import pytest
 from django.urls import reverse
 
 from catalog.models import Interaction, Item, Rating
+from core.workspaces import default_workspace_id
 from recommendations import loading
 from recommendations.models import ModelVersion
-from recommendations.serving import active_model, feed_for_user
+from recommendations.serving import active_models, feed_for_user
 from recommendations.training import train_model_version
 from tests.factories import GenreFactory, InteractionFactory, ItemFactory, UserFactory
 
@@ -22,7 +23,7 @@ def member(tiny_catalog, media_root):
 
 
 def titles(user, limit=20):
-    return [r.item.title for r in feed_for_user(user=user, limit=limit)]
+    return [r.item.title for r in feed_for_user(user=user, workspace=default_workspace_id(), limit=limit)]
 
 
 def test_a_rating_changes_the_very_next_feed(member, tiny_catalog):
@@ -48,7 +49,7 @@ def test_likes_on_the_other_taste_bring_it_into_the_feed(member, tiny_catalog):
 
 
 def test_a_dislike_removes_the_item_from_the_next_feed(member):
-    shown = feed_for_user(user=member, limit=5)[0].item
+    shown = feed_for_user(user=member, workspace=default_workspace_id(), limit=5)[0].item
 
     InteractionFactory(user=member, item=shown, kind=Interaction.Kind.DISLIKE)
 
@@ -56,7 +57,7 @@ def test_a_dislike_removes_the_item_from_the_next_feed(member):
 
 
 def test_a_hidden_item_vanishes_at_once(member):
-    shown = feed_for_user(user=member, limit=5)[0].item
+    shown = feed_for_user(user=member, workspace=default_workspace_id(), limit=5)[0].item
 
     Item.objects.filter(pk=shown.pk).update(is_active=False)
 
@@ -67,24 +68,26 @@ def test_an_item_added_after_training_reaches_matching_feeds_by_content(member, 
     sci_fi = GenreFactory(name="Sci-Fi")
     newcomer = ItemFactory(title="Space Newcomer", genres=[sci_fi])
 
-    feed = feed_for_user(user=member, limit=8)
+    feed = feed_for_user(user=member, workspace=default_workspace_id(), limit=8)
     lover = tiny_catalog.lovers[0]
 
     pick = next(r for r in feed if r.item == newcomer)
     assert pick.reason.startswith("New: similar to Space")
-    assert newcomer not in [r.item for r in feed_for_user(user=lover, limit=8)]
+    assert newcomer not in [r.item for r in feed_for_user(user=lover, workspace=default_workspace_id(), limit=8)]
     Rating.objects.create(user=member, item=newcomer, value=5.0)
-    assert newcomer not in [r.item for r in feed_for_user(user=member, limit=8)]
+    assert newcomer not in [r.item for r in feed_for_user(user=member, workspace=default_workspace_id(), limit=8)]
 
 
 def test_a_newly_activated_version_is_noticed_without_a_restart(member, monkeypatch):
-    first = active_model.get().version_id
+    first = active_models.get(default_workspace_id()).version_id
     second = train_model_version(force=True)
-    assert active_model.get().version_id == first  # within the check interval the loaded model serves
+    assert (
+        active_models.get(default_workspace_id()).version_id == first
+    )  # within the check interval the loaded model serves
 
     monkeypatch.setattr(loading, "ACTIVE_CHECK_SECONDS", 0.0)
 
-    assert active_model.get().version_id == second.pk
+    assert active_models.get(default_workspace_id()).version_id == second.pk
 
 
 def test_a_corrupt_artifact_falls_back_to_the_previous_version(member, client, caplog, monkeypatch, media_root):
@@ -92,10 +95,10 @@ def test_a_corrupt_artifact_falls_back_to_the_previous_version(member, client, c
     previous = ModelVersion.objects.get()
     broken = train_model_version(force=True)
     (media_root / broken.artifact.name).write_bytes(b"not a model")
-    active_model.clear()
+    active_models.clear()
 
     with caplog.at_level(logging.ERROR, logger="recommendations.loading"):
-        assert active_model.get().version_id == previous.pk
+        assert active_models.get(default_workspace_id()).version_id == previous.pk
         client.force_login(member)
         response = client.get(reverse("home"))
 
@@ -107,24 +110,24 @@ def test_a_corrupt_artifact_falls_back_to_the_previous_version(member, client, c
 def test_a_missing_artifact_with_nothing_to_fall_back_on_serves_popular_items(member, client, caplog, media_root):
     version = ModelVersion.objects.get()
     (media_root / version.artifact.name).unlink()
-    active_model.clear()
+    active_models.clear()
 
     with caplog.at_level(logging.ERROR, logger="recommendations.loading"):
         client.force_login(member)
         response = client.get(reverse("home"))
-        feed = feed_for_user(user=member, limit=5)
+        feed = feed_for_user(user=member, workspace=default_workspace_id(), limit=5)
 
     assert response.status_code == 200
-    assert active_model.get() is None and "cannot load the artifact" in caplog.text
+    assert active_models.get(default_workspace_id()) is None and "cannot load the artifact" in caplog.text
     assert feed and all(r.reason == "Popular with everyone" for r in feed)
 
 
 def test_a_scoring_error_serves_popular_items_and_is_logged(member, monkeypatch, caplog):
-    loaded = active_model.get()
+    loaded = active_models.get(default_workspace_id())
     monkeypatch.setattr(loaded.model, "recommend_explained", lambda *a, **k: 1 / 0)
 
     with caplog.at_level(logging.ERROR, logger="recommendations.serving"):
-        feed = feed_for_user(user=member, limit=5)
+        feed = feed_for_user(user=member, workspace=default_workspace_id(), limit=5)
 
     assert feed and feed[0].reason == "Popular with everyone"
     assert "ZeroDivisionError" in caplog.text

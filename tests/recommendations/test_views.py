@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 
 from catalog.models import Interaction, Rating
-from recommendations.serving import active_model
+from recommendations.serving import active_models
 from recommendations.training import train_model_version
 from tests.factories import InteractionFactory, ItemFactory, UserFactory
 
@@ -155,7 +155,7 @@ def test_a_newly_activated_model_changes_the_next_page(client, tiny_catalog, med
     before = row(client.get(reverse("home")), "top-picks").cards
 
     train_model_version(force=True)
-    active_model.clear()  # as each web process does within seconds of an activation
+    active_models.clear()  # as each web process does within seconds of an activation
     after = row(client.get(reverse("home")), "top-picks").cards
 
     assert not any(card.reason.startswith("Because you rated") for card in before)

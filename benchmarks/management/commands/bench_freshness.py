@@ -17,8 +17,9 @@ from django.test import Client
 from django.urls import reverse
 
 from catalog.models import Item, Rating
+from core.workspaces import default_workspace_id
 from recommendations.models import ModelVersion
-from recommendations.serving import active_model, feed_for_user
+from recommendations.serving import active_models, feed_for_user
 
 
 class Command(BaseCommand):
@@ -33,11 +34,12 @@ class Command(BaseCommand):
         member = self._member()
         client = Client(HTTP_HOST="127.0.0.1")
         client.force_login(member)
-        active_model.get()
+        website = default_workspace_id()
+        active_models.get(website)
         client.get(reverse("home"))  # warm caches and the loaded model
         post_ms, feed_ms, steady_ms, score_ms = [], [], [], []
         for _ in range(rounds):
-            top = feed_for_user(user=member, limit=1)[0].item
+            top = feed_for_user(user=member, workspace=website, limit=1)[0].item
             started = time.perf_counter()
             response = client.post(reverse("item-rate", args=[top.pk]), {"value": "4.5"})
             posted = time.perf_counter()
@@ -46,7 +48,7 @@ class Command(BaseCommand):
             if response.status_code != 302 or page.status_code != 200:
                 raise CommandError(f"unexpected responses {response.status_code} / {page.status_code}")
             scored = time.perf_counter()
-            fresh = feed_for_user(user=member, limit=20)
+            fresh = feed_for_user(user=member, workspace=website, limit=20)
             score_ms.append((time.perf_counter() - scored) * 1000)
             if top in [r.item for r in fresh]:
                 raise CommandError(f"the feed still shows {top} after rating it")
