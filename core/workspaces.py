@@ -6,6 +6,7 @@ their key. Everything else takes a workspace explicitly.
 
 import re
 import threading
+from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -88,11 +89,18 @@ def person_workspace_id(user_id: int) -> int | None:
 
 
 def workspace_data_changed(workspace_id: int) -> None:
-    """Note that the workspace's data changed since its last training run read it.
+    """Note, once the writing transaction commits, that the workspace's data changed since its last
+    training run read it.
 
-    Only the first write after a run changes the row (later ones match nothing), so
-    writers do not queue behind one another on the workspace's row.
+    After the commit, not inside the write: a run that starts while the write is still open
+    neither sees it nor would see a mark set by it before it cleared the flag. Only the first
+    write after a run changes the row (later ones match nothing), so writers do not queue behind
+    one another on the workspace's row.
     """
+    transaction.on_commit(partial(_data_changed_mark, workspace_id))
+
+
+def _data_changed_mark(workspace_id: int) -> None:
     Workspace.objects.filter(pk=workspace_id, data_changed_at__isnull=True).update(data_changed_at=timezone.now())
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
-from django.db.models import Q
+from django.db.models import Count, Q
 
 from catalog.models import Interaction, Item, ItemTag, Rating
 from recommendations.engine.weighting import EVENT_WEIGHTS, event_weights, rating_weights
@@ -218,11 +218,17 @@ def describe_reason(reasons, loaded, history_items, ratings, events) -> tuple[st
 
 
 def popular_items(*, workspace: int, limit: int = 20, item_filter: Q | None = None, exclude_pks=()) -> list[Item]:
-    """The workspace's most rated visible items."""
-    queryset = Item.objects.active().of(workspace).filter(rating_count__gt=0).exclude(pk__in=exclude_pks)
+    """The workspace's most rated visible items, then (for workspaces whose people play, buy or
+    like rather than rate) those with the most positive events."""
+    queryset = Item.objects.active().of(workspace).exclude(pk__in=exclude_pks)
     if item_filter is not None:
         queryset = queryset.filter(item_filter)
-    return list(queryset.order_by("-rating_count", "-rating_avg", "pk")[:limit])
+    found = list(queryset.filter(rating_count__gt=0).order_by("-rating_count", "-rating_avg", "pk")[:limit])
+    if len(found) < limit:
+        positive = Q(interactions__kind__in=set(Interaction.Kind.values) - Interaction.NEGATIVE_KINDS)
+        unrated = queryset.filter(rating_count=0).annotate(events=Count("interactions", filter=positive))
+        found += unrated.filter(events__gt=0).order_by("-events", "pk")[: limit - len(found)]
+    return found
 
 
 def popular_for_user(*, user, workspace: int, limit: int = 20, item_filter: Q | None = None) -> list[Recommendation]:
@@ -231,7 +237,10 @@ def popular_for_user(*, user, workspace: int, limit: int = 20, item_filter: Q | 
         seen = set(Rating.objects.filter(user=user).values_list("item_id", flat=True))
         seen |= set(Interaction.objects.filter(user=user).values_list("item_id", flat=True))
     items = popular_items(workspace=workspace, limit=limit, item_filter=item_filter, exclude_pks=seen)
-    return [Recommendation(item, float(item.rating_count), "Popular with everyone") for item in items]
+    return [
+        Recommendation(item, float(item.rating_count or getattr(item, "events", 0)), "Popular with everyone")
+        for item in items
+    ]
 
 
 def similar_items_for(*, item: Item, limit: int = 12, items=None) -> list[Item]:

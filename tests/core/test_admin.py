@@ -402,10 +402,13 @@ def test_limited_staff_cannot_add_people_to_another_workspace(acme_staff, bravo)
     assert not User.objects.filter(username="intruder").exists()
 
 
-def test_a_changed_item_is_new_data_for_its_workspaces_next_training(acme_staff, acme, bravo):
+def test_a_changed_item_is_new_data_for_its_workspaces_next_training(
+    acme_staff, acme, bravo, django_capture_on_commit_callbacks
+):
     Workspace.objects.update(data_changed_at=None)
 
-    changelist_action(acme_staff, "catalog_item", "hide_items", [acme.item.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        changelist_action(acme_staff, "catalog_item", "hide_items", [acme.item.pk])
 
     assert Workspace.objects.get(pk=acme.workspace.pk).data_changed_at is not None
     assert Workspace.objects.get(pk=bravo.workspace.pk).data_changed_at is None

@@ -105,7 +105,9 @@ def test_a_scheduled_run_with_nothing_new_to_learn_stops_at_once(tiny_catalog, m
     assert ModelVersion.objects.count() == 2
 
 
-def test_a_run_clears_the_mark_and_a_write_during_it_sets_it_again(db, media_root, monkeypatch):
+def test_a_run_clears_the_mark_and_a_write_during_it_sets_it_again(
+    db, media_root, monkeypatch, django_capture_on_commit_callbacks
+):
     workspace = WorkspaceFactory(slug="busy")
     catalog = build_tenant_catalog(workspace, prefix="Busy")
     Workspace.objects.filter(pk=workspace.pk).update(data_changed_at=timezone.now())
@@ -117,7 +119,8 @@ def test_a_run_clears_the_mark_and_a_write_during_it_sets_it_again(db, media_roo
         return fit_here(*args, **kwargs)
 
     monkeypatch.setattr(pipeline, "fit_here", fit_while_someone_rates)
-    train_model_version(workspace_id=workspace.pk)
+    with django_capture_on_commit_callbacks(execute=True):  # the rating commits while the run goes on
+        train_model_version(workspace_id=workspace.pk)
 
     assert Workspace.objects.get(pk=workspace.pk).data_changed_at is not None
     monkeypatch.setattr(pipeline, "fit_here", fit_here)
