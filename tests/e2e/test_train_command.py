@@ -23,5 +23,5 @@ def test_train_wait_finds_a_live_worker_and_prints_the_trained_version(media_roo
         call_command("train", "--wait", "--algorithm", "popularity", "--timeout", "120")
 
     out = capsys.readouterr().out
-    assert "Training queued" in out and "popularity (Active)" in out
+    assert "Training of workspace default queued" in out and "popularity (Active)" in out
     assert ModelVersion.objects.get().status == ModelVersion.Status.ACTIVE
