@@ -3,9 +3,9 @@
 from django.contrib import admin, messages
 
 from core.admin import WorkspaceScopedAdmin
+from core.admin.workspaces import trainings_queue
 from core.models import Workspace
 from recommendations.models import ModelVersion, TrendingScore
-from recommendations.tasks import QueueUnavailable, train_model_enqueue
 from recommendations.training import model_version_activate, model_version_rollback, model_versions_retire
 
 
@@ -76,14 +76,7 @@ class ModelVersionAdmin(WorkspaceScopedAdmin):
 
     @admin.action(description="Train a new version of their workspace now (on the workers)")
     def retrain(self, request, queryset):
-        for workspace in self._workspaces(request, queryset):
-            try:
-                train_model_enqueue(workspace_id=workspace.pk, trigger=ModelVersion.Trigger.ADMIN)
-            except QueueUnavailable as exc:
-                return self.message_user(request, f"Training not started: {exc}", messages.ERROR)
-            self.message_user(
-                request, f"Training queued for {workspace}; refresh this page to follow it.", messages.SUCCESS
-            )
+        trainings_queue(self, request, self._workspaces(request, queryset), follow="refresh this page to follow it")
 
     @admin.action(description="Delete artifacts of their workspace beyond the retention limit (rows are kept)")
     def apply_retention(self, request, queryset):

@@ -153,14 +153,7 @@ class WorkspaceAdmin(admin.ModelAdmin):
 
     @admin.action(description="Train a new model now (on the workers)", permissions=["change"])
     def train(self, request, queryset):
-        for workspace in queryset:
-            try:
-                train_model_enqueue(workspace_id=workspace.pk, trigger=ModelVersion.Trigger.ADMIN)
-            except QueueUnavailable as exc:
-                return self.message_user(request, f"Training not started: {exc}", messages.ERROR)
-            self.message_user(
-                request, f"Training queued for {workspace}; its model versions show it.", messages.SUCCESS
-            )
+        trainings_queue(self, request, queryset, follow="its model versions show it")
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None and obj.pk:
@@ -196,3 +189,14 @@ def workspace_summary(workspace: Workspace) -> dict:
 
 def _percent(used: int, limit: int) -> int:
     return round(100 * used / limit) if limit else 100  # a limit of 0 is full from the start
+
+
+def trainings_queue(modeladmin, request, workspaces, *, follow: str) -> None:
+    """Queue a training run of each workspace (the admin's actions), saying so, or why not."""
+    for workspace in workspaces:
+        try:
+            train_model_enqueue(workspace_id=workspace.pk, trigger=ModelVersion.Trigger.ADMIN)
+        except QueueUnavailable as exc:
+            modeladmin.message_user(request, f"Training not started: {exc}", messages.ERROR)
+            return
+        modeladmin.message_user(request, f"Training queued for {workspace}; {follow}.", messages.SUCCESS)

@@ -17,6 +17,7 @@ from catalog.services import interaction_record, rating_upsert
 from core.models import Workspace
 from recommendations.models import ModelVersion, TrendingScore
 from tests.factories import GenreFactory, ItemFactory, TagFactory, UserFactory, WorkspaceFactory
+from tests.queues import queued_messages
 
 pytestmark = pytest.mark.django_db
 
@@ -251,18 +252,9 @@ def test_select_all_across_pages_selects_only_the_staff_members_workspace(acme_s
     assert list(Item.objects.filter(is_active=False)) == [acme.item]
 
 
-def queued_trainings(app) -> list[str]:
+def queued_trainings() -> list[str]:
     """The kwargs of every training task waiting in the queue."""
-    found = []
-    with app.connection_for_write() as connection:
-        queue = connection.SimpleQueue("celery")
-        while True:
-            try:
-                message = queue.get(timeout=0.5)
-            except queue.Empty:
-                return found
-            found.append(message.headers["kwargsrepr"])
-            message.ack()
+    return [m["kwargs"] for m in queued_messages() if m["task"] == "recommendations.train_model"]
 
 
 def test_the_retrain_action_trains_only_the_staff_members_workspace(acme_staff, acme, bravo, memory_broker):
@@ -271,7 +263,7 @@ def test_the_retrain_action_trains_only_the_staff_members_workspace(acme_staff, 
     )
 
     assert any("Training queued for acme" in str(m) for m in response.context["messages"])
-    queued = queued_trainings(memory_broker)
+    queued = queued_trainings()
     assert len(queued) == 1 and f"'workspace_id': {acme.workspace.pk}" in queued[0]
 
 
@@ -280,7 +272,7 @@ def test_the_retrain_action_with_nothing_selected_trains_the_workspace_the_list_
 
     superuser.post(url, {"action": "retrain", "_selected_action": ["0"]}, follow=True)
 
-    queued = queued_trainings(memory_broker)
+    queued = queued_trainings()
     assert len(queued) == 1 and f"'workspace_id': {bravo.workspace.pk}" in queued[0]
 
 

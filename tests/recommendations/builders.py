@@ -8,8 +8,8 @@ from accounts.models import Profile
 from catalog.models import Genre, Item, Rating
 from catalog.services import item_stats_refresh
 from core.workspaces import default_workspace_id
-from tests.catalog_builders import TinyCatalog
-from tests.factories import GenreFactory, ItemFactory, UserFactory
+from tests.catalog_builders import TinyCatalog, build_tiny_catalog
+from tests.factories import UserFactory
 
 
 def build_random_catalog(
@@ -51,22 +51,4 @@ def people_of(workspace, *usernames: str) -> list:
 
 def build_tenant_catalog(workspace, *, prefix: str, n_items: int = 8, n_users: int = 10) -> TinyCatalog:
     """The tiny catalog's two tastes (see tests.catalog_builders) as a workspace's own items and people."""
-    scifi_genre = GenreFactory(workspace=workspace, name="Sci-Fi")
-    romance_genre = GenreFactory(workspace=workspace, name="Romance")
-    scifi = [
-        ItemFactory(workspace=workspace, title=f"{prefix} Space {i}", genres=[scifi_genre]) for i in range(n_items)
-    ]
-    romance = [
-        ItemFactory(workspace=workspace, title=f"{prefix} Love {i}", genres=[romance_genre]) for i in range(n_items)
-    ]
-    fans = people_of(workspace, *(f"{prefix}-fan{i}" for i in range(n_users)))
-    lovers = people_of(workspace, *(f"{prefix}-lover{i}" for i in range(n_users)))
-    ratings = []
-    for group, liked in ((fans, scifi), (lovers, romance)):
-        for u, user in enumerate(group):
-            for i, item in enumerate(liked):
-                if (u + i) % 4 != 3 or i == 0:
-                    ratings.append(Rating(user=user, item=item, value=5.0 if i % 2 == 0 else 4.0))
-    Rating.objects.bulk_create(ratings)
-    item_stats_refresh()
-    return TinyCatalog(scifi, romance, fans, lovers)
+    return build_tiny_catalog(n_items, n_users, workspace=workspace, prefix=prefix)

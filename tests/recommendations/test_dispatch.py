@@ -6,13 +6,13 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from catalog.services import rating_upsert
-from config.celery import app
 from core.models import Workspace
 from recommendations.models import ModelVersion
 from recommendations.tasks import dispatch_training, train_model
 from recommendations.training import pipeline, train_model_version
 from recommendations.training.dispatch import workspaces_due_for_training
 from tests.factories import ItemFactory, RatingFactory, WorkspaceFactory
+from tests.queues import queued_messages
 from tests.recommendations.builders import build_tenant_catalog, people_of
 
 pytestmark = pytest.mark.django_db
@@ -65,19 +65,6 @@ def test_the_dispatcher_reads_every_workspace_in_one_query(db):
         found = workspaces_due_for_training()
 
     assert len(queries) == 1 and len(found) == 20
-
-
-def queued_messages() -> list[dict]:
-    found = []
-    with app.connection_for_write() as connection:
-        queue = connection.SimpleQueue("celery")
-        while True:
-            try:
-                message = queue.get(timeout=0.5)
-            except queue.Empty:
-                return found
-            found.append({"task": message.headers["task"], "kwargs": message.headers["kwargsrepr"]})
-            message.ack()
 
 
 def test_the_dispatcher_queues_one_run_per_due_workspace_and_no_copy_while_it_waits(db, memory_broker):
