@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html
@@ -44,6 +45,7 @@ class ItemAdmin(WorkspaceScopedAdmin):
     list_editable = ["is_active"]
     filter_horizontal = ["genres"]
     readonly_fields = ["rating_count", "rating_avg", "created_at", "updated_at"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}  # an image address typed without one
     inlines = [ItemTagInline]
     actions = ["hide_items", "show_items"]
     list_per_page = 50
