@@ -1,0 +1,163 @@
+"""Diversity re-ranking: maximal marginal relevance over item features, with hard caps per feature.
+
+A list ranked by score alone is often carried by one genre or one franchise. MMR
+builds the list greedily: each slot takes the candidate with the best
+
+    (1 - diversity) * relevance - diversity * redundancy
+
+where relevance is the candidate's score rescaled to [0, 1] over the candidates
+and redundancy is its highest cosine similarity (over feature rows: genres,
+tags, creators or a model's item vectors) to an item already in the list.
+diversity=0 is the plain ranking; diversity=1 takes, at each slot, the
+candidate least like anything listed so far (the most relevant among equals).
+
+A cap ("at most N items per genre") is hard: once N listed items carry a
+feature, no further item carrying it is listed, even if the list ends shorter.
+
+Each slot costs one sparse product with the chosen item's feature row and a few
+O(candidates) array operations, so a list of k costs O(k * (candidates + nnz)).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+DENSE_CELLS = 1 << 20  # candidates x features at or below which the feature rows are held dense
+
+
+def mmr_rerank(
+    scores: np.ndarray,
+    features,
+    *,
+    diversity: float,
+    k: int,
+    cap_per_feature: int | None = None,
+    fixed: dict[int, int] | None = None,
+    cap_features=None,
+) -> np.ndarray:
+    """Candidate indices (int64, at most k) of a list re-ranked for diversity.
+
+    scores: (n,) candidate scores; -inf (or NaN) marks a candidate that must not be listed.
+    features: (n, m) sparse or dense feature rows of the candidates (similarity is their cosine).
+    fixed: 0-based position -> candidate index, for items pinned in place whatever their score;
+        pins at positions >= k are not listed, and a list that runs out of other candidates
+        before a pinned position closes the gap. Pinned items count as listed for similarity
+        and caps, and are listed even when a cap would refuse them.
+    cap_features: the (n, c) rows the cap counts (default: `features`); e.g. genres only
+        while similarity also looks at tags.
+    """
+    scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+    n = len(scores)
+    if not 0.0 <= diversity <= 1.0:
+        raise ValueError(f"diversity must be between 0 and 1, got {diversity}")
+    if k < 0:
+        raise ValueError(f"k must not be negative, got {k}")
+    if cap_per_feature is not None and cap_per_feature < 1:
+        raise ValueError(f"cap_per_feature must be at least 1, got {cap_per_feature}")
+    pins = _pins(fixed, n, k)
+    pinned = np.zeros(n, dtype=bool)
+    pinned[list(pins.values())] = True
+    open_ = np.isfinite(scores) & ~pinned
+    # Candidates in today's order (score, then input order): ties below go to the better-ranked one.
+    ranked = np.flatnonzero(open_)
+    ranked = ranked[np.argsort(-scores[ranked], kind="stable")]
+    slots = k - len(pins)
+    if slots <= 0 or len(ranked) == 0:
+        return _merge(pins, np.zeros(0, dtype=np.int64), k)
+    if diversity == 0 and cap_per_feature is None:
+        return _merge(pins, ranked[:slots], k)
+    F = _rows(features, n)
+    capped = None
+    if cap_per_feature is not None:
+        capped = _rows(F if cap_features is None else cap_features, n)
+        capped.data = (capped.data != 0).astype(np.float64)
+    picks = _greedy(scores, F, capped, ranked, np.flatnonzero(pinned), diversity, slots, cap_per_feature)
+    return _merge(pins, picks, k)
+
+
+def _pins(fixed: dict[int, int] | None, n: int, k: int) -> dict[int, int]:
+    pins = {}
+    for position, candidate in (fixed or {}).items():
+        position, candidate = int(position), int(candidate)
+        if not 0 <= candidate < n:
+            raise ValueError(f"pinned candidate {candidate} out of range 0..{n - 1}")
+        if position < 0:
+            raise ValueError(f"pinned position must not be negative, got {position}")
+        if candidate in pins.values():
+            raise ValueError(f"candidate {candidate} is pinned twice")
+        if position < k:
+            pins[position] = candidate
+    return pins
+
+
+def _rows(features, n: int) -> sp.csr_matrix:
+    """Feature rows as float64 CSR scaled to unit length (zero rows stay zero: similar to nothing)."""
+    F = sp.csr_matrix(features, dtype=np.float64)
+    if F.shape[0] != n:
+        raise ValueError(f"features have {F.shape[0]} rows for {n} candidates")
+    F.sum_duplicates()
+    norms = np.sqrt(np.asarray(F.multiply(F).sum(axis=1)).ravel())
+    F.data /= np.repeat(np.where(norms > 0, norms, 1.0), np.diff(F.indptr))
+    return F
+
+
+def _greedy(scores, F, capped, ranked, pinned, diversity, slots, cap) -> np.ndarray:
+    """MMR over the candidates `ranked` (best first); positions are in that order, so argmax ties go to rank."""
+    Fr = F[ranked]
+    if Fr.shape[0] * Fr.shape[1] <= DENSE_CELLS:
+        Fr = Fr.toarray()  # small lists of few features: dense products skip sparse overheads
+    top, bottom = scores[ranked[0]], scores[ranked[-1]]
+    relevance = (scores[ranked] - bottom) / (top - bottom) if top > bottom else np.zeros(len(ranked))
+    redundancy = np.zeros(len(ranked))
+    for p in pinned:
+        np.maximum(redundancy, Fr @ _dense_row(F, p), out=redundancy)
+    available = np.ones(len(ranked), dtype=bool)
+    counts = blocked_by = None
+    if capped is not None:
+        Cr = capped[ranked]
+        counts = np.asarray(capped[pinned].sum(axis=0)).ravel() if len(pinned) else np.zeros(capped.shape[1])
+        blocked_by = Cr.tocsc()
+    picks = []
+    objective = np.empty(len(ranked))
+    for _ in range(slots):
+        if counts is not None:
+            full = np.flatnonzero(counts >= cap)
+            if len(full):
+                available[blocked_by[:, full].indices] = False
+        np.multiply(relevance, 1.0 - diversity, out=objective)
+        objective -= diversity * redundancy
+        objective[~available] = -np.inf
+        best = int(np.argmax(objective))
+        if not available[best]:
+            break
+        picks.append(best)
+        available[best] = False
+        if diversity > 0:
+            row = Fr[best] if isinstance(Fr, np.ndarray) else _dense_row(Fr, best)
+            np.maximum(redundancy, Fr @ row, out=redundancy)
+        if counts is not None:
+            counts[Cr.indices[Cr.indptr[best] : Cr.indptr[best + 1]]] += 1
+    return ranked[np.asarray(picks, dtype=np.int64)]
+
+
+def _dense_row(F: sp.csr_matrix, i: int) -> np.ndarray:
+    row = np.zeros(F.shape[1])
+    row[F.indices[F.indptr[i] : F.indptr[i + 1]]] = F.data[F.indptr[i] : F.indptr[i + 1]]
+    return row
+
+
+def _merge(pins: dict[int, int], picks: np.ndarray, k: int) -> np.ndarray:
+    """Pinned candidates at their positions, the picks in order around them; gaps close at the end."""
+    out, rest = [], iter(picks.tolist())
+    waiting = dict(pins)
+    for position in range(k):
+        if position in waiting:
+            out.append(waiting.pop(position))
+            continue
+        nxt = next(rest, None)
+        if nxt is None:
+            break
+        out.append(nxt)
+    out.extend(waiting[p] for p in sorted(waiting))
+    return np.asarray(out[:k], dtype=np.int64)
