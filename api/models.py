@@ -23,6 +23,7 @@ class ApiClient(models.Model):
     class Scope(models.TextChoices):
         READ = "read", "Read catalog and recommendations"
         WRITE = "write", "Write items, events and delete users"
+        RULES = "rules", "Read and manage merchandising rules"
 
     workspace = models.ForeignKey(
         "core.Workspace", on_delete=models.CASCADE, related_name="api_clients",

@@ -25,6 +25,12 @@ class CanWrite(_ClientScope):
     scope = ApiClient.Scope.WRITE
 
 
+class CanManageRules(_ClientScope):
+    """Rules need their own scope for every method: they reveal and steer what every list shows."""
+
+    scope = ApiClient.Scope.RULES
+
+
 class ReadOrWriteByMethod(permissions.BasePermission):
     """Safe methods need the read scope, anything else the write scope."""
 

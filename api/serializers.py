@@ -2,12 +2,15 @@
 
 import functools
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Q
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.selectors import MAX_PK
 from catalog import params
-from catalog.models import API_ITEM_SOURCE, RATING_VALUES, Interaction, Item
+from catalog.models import API_ITEM_SOURCE, RATING_VALUES, Genre, Interaction, Item, Tag
+from recommendations.models import Rule
 
 EVENT_KINDS = ["rating", *Interaction.Kind.values]
 MAX_BATCH = 10_000
@@ -255,3 +258,90 @@ class MyEventSerializer(serializers.Serializer):
     value = serializers.FloatField(allow_null=True)
     created_at = serializers.DateTimeField()
     created = serializers.BooleanField()
+
+
+# --- Merchandising rules ------------------------------------------------------------------------
+
+
+class GenreReferenceField(serializers.RelatedField):
+    """A genre of the client's workspace by slug or name (case-insensitive); its slug on output."""
+
+    default_error_messages = {
+        "does_not_exist": "No genre {value!r} in this workspace.",
+        "invalid": "A genre slug or name.",
+    }
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or not data.strip():
+            self.fail("invalid")
+        genre = self.get_queryset().filter(Q(slug=data) | Q(name__iexact=data)).first()
+        if genre is None:
+            self.fail("does_not_exist", value=data)
+        return genre
+
+    def to_representation(self, value):
+        return value.slug
+
+
+class TagReferenceField(serializers.RelatedField):
+    default_error_messages = {"does_not_exist": "No tag {value!r} in this workspace.", "invalid": "A tag name."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or not data.strip():
+            self.fail("invalid")
+        tag = self.get_queryset().filter(name__iexact=data).first()
+        if tag is None:
+            self.fail("does_not_exist", value=data)
+        return tag
+
+    def to_representation(self, value):
+        return value.name
+
+
+class RuleSerializer(serializers.ModelSerializer):
+    """A rule of the client's workspace. Targets are checked against that workspace only."""
+
+    item = serializers.PrimaryKeyRelatedField(
+        queryset=Item.objects.none(), required=False, allow_null=True, help_text="Target item (Encore id)."
+    )
+    genre = GenreReferenceField(
+        queryset=Genre.objects.none(), required=False, allow_null=True, help_text="Target genre: slug or name."
+    )
+    tag = TagReferenceField(queryset=Tag.objects.none(), required=False, allow_null=True, help_text="Target tag name.")
+    name = StrictCharField(max_length=100)
+    weight = StrictFloatField(required=False, help_text="Boost and bury: a factor above 1 (default 2).")
+    kind = serializers.ChoiceField(choices=Item.Kind.choices, required=False, allow_blank=True)
+
+    class Meta:
+        model = Rule
+        fields = [
+            "id", "name", "action", "weight", "position", "target", "item", "genre", "tag", "kind", "creator",
+            "year_min", "year_max", "new_days", "placement", "max_interactions", "starts_at", "ends_at",
+            "is_active", "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = ["id", "created_at", "updated_at"]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        client = self.context.get("client")
+        if client is not None:
+            fields["item"].queryset = Item.objects.of(client.workspace_id)
+            fields["genre"].queryset = Genre.objects.filter(workspace_id=client.workspace_id)
+            fields["tag"].queryset = Tag.objects.filter(workspace_id=client.workspace_id)
+        return fields
+
+    def validate(self, attrs):
+        """The model's own checks (what the admin shows too), as per-field errors."""
+        rule = (
+            Rule(**{f.name: getattr(self.instance, f.name) for f in Rule._meta.concrete_fields})
+            if self.instance
+            else Rule()
+        )
+        for name, value in attrs.items():
+            setattr(rule, name, value)
+        rule.workspace_id = self.context["client"].workspace_id
+        try:
+            rule.clean()
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from exc
+        return attrs

@@ -4,7 +4,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
-from api.views import catalog, events, health, me, users
+from api.views import catalog, events, health, me, rules, users
 from api.views.fallback import not_found
 from games.api import GameListView, GameMoveView
 
@@ -25,6 +25,8 @@ v1 = [
     path("me/ratings/", me.MyRatingsView.as_view(), name="me-ratings"),
     path("me/ratings/<int:item>/", me.MyRatingDetailView.as_view(), name="me-rating"),
     path("me/events/", me.MyEventsView.as_view(), name="me-events"),
+    path("rules/", rules.RuleListView.as_view(), name="rules"),
+    path("rules/<int:pk>/", rules.RuleDetailView.as_view(), name="rule"),
     path("games/", GameListView.as_view(), name="games"),
     path("games/<slug:slug>/move/", GameMoveView.as_view(), name="game-move"),
 ]

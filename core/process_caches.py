@@ -9,6 +9,7 @@ time given below. Anything shared across processes goes through Django's cache
 |---|---|---|---|
 | API keys | api.authentication | API_KEYS entries | expires after API_KEY_CACHE_SECONDS; revoking clears it |
 | serving models | recommendations.loading | ENCORE_MODEL_CACHE_MB, LRU | each workspace's active version, every few s |
+| rules | recommendations.rules | RULE_SETS workspaces, LRU | rules stamp every 5 s; recompiled every 60 s |
 | similar-item lists | recommendations.loading | SIMILAR_LISTS per loaded model | fixed for a model version |
 | title words for search | catalog.selectors | one index of the shared catalog | rebuilt when the catalog changes |
 | game controllers | games.serving | one per game | the active learning version is looked up on each move |

@@ -5,7 +5,8 @@ from django.contrib import admin, messages
 from core.admin import WorkspaceScopedAdmin
 from core.admin.workspaces import trainings_queue
 from core.models import Workspace
-from recommendations.models import ModelVersion, TrendingScore
+from recommendations.models import ModelVersion, Rule, TrendingScore
+from recommendations.rules import rule_delete, rule_save
 from recommendations.training import model_version_activate, model_version_rollback, model_versions_retire
 
 
@@ -106,3 +107,25 @@ class TrendingScoreAdmin(WorkspaceScopedAdmin):
 
     def has_add_permission(self, request):
         return False  # scores come from the trending refresh
+
+
+@admin.register(Rule)
+class RuleAdmin(WorkspaceScopedAdmin):
+    """Merchandising rules: what each one does, to what, where and when (see recommendations.rules)."""
+
+    list_display = ["id", "name", "action", "weight", "position", "targets", "placement", "max_interactions",
+                    "starts_at", "ends_at", "is_active", "updated_at"]  # fmt: skip
+    list_filter = ["action", "target", "placement", "is_active"]
+    search_fields = ["name"]
+    raw_id_fields = ["item"]
+    readonly_fields = ["created_at", "updated_at"]
+
+    @admin.display(description="Targets")
+    def targets(self, obj):
+        return obj.target_description
+
+    def save_model(self, request, obj, form, change):
+        rule_save(obj)
+
+    def delete_model(self, request, obj):
+        rule_delete(obj)

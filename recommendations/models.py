@@ -1,7 +1,10 @@
 """Model versions: one row per training run, and the one that serves."""
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+
+from catalog.models import Item
 
 
 class ModelVersionQuerySet(models.QuerySet):
@@ -103,3 +106,131 @@ class TrendingScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.item_id}: {self.score:.3f}"
+
+
+class RuleQuerySet(models.QuerySet):
+    def of(self, workspace):
+        return self.filter(workspace=workspace)
+
+
+class Rule(models.Model):
+    """A merchandising rule: staff or a partner shape a workspace's lists after the model scored them.
+
+    See recommendations.rules for how rules apply: block beats pin beats boost/bury, and no rule
+    ever brings back an item the person disliked, hid or already consumed.
+    """
+
+    class Action(models.TextChoices):
+        BOOST = "boost", "Boost (multiply the score by weight)"
+        BURY = "bury", "Bury (divide the score by weight)"
+        PIN = "pin", "Pin (put the item at a position)"
+        BLOCK = "block", "Block (never shown)"
+
+    class Target(models.TextChoices):
+        ITEM = "item", "An item"
+        GENRE = "genre", "A genre"
+        TAG = "tag", "A tag"
+        KIND = "kind", "A kind"
+        CREATOR = "creator", "A creator"
+        YEAR_RANGE = "year_range", "A year range"
+        NEW = "new", "Added in the last N days"
+
+    class Placement(models.TextChoices):
+        ALL = "", "Every list"
+        HOME = "home", "Home: popular (new visitors)"
+        TOP_PICKS = "top_picks", "Home: top picks"
+        BECAUSE_YOU_LIKED = "because_you_liked", "Home: because you liked"
+        TRENDING = "trending", "Home: trending"
+        NEW = "new", "Home: new arrivals"
+        SIMILAR = "similar", "Item page: similar items"
+        API_RECOMMENDATIONS = "api_recommendations", "API: recommendations"
+        API_SIMILAR = "api_similar", "API: similar items"
+        API_TRENDING = "api_trending", "API: trending"
+        ME_FEED = "me_feed", "API: the website user's feed"
+
+    workspace = models.ForeignKey("core.Workspace", on_delete=models.CASCADE, related_name="rules")
+    name = models.CharField(max_length=100)
+    action = models.CharField(max_length=5, choices=Action.choices)
+    weight = models.FloatField(
+        default=2.0, help_text="Boost and bury: a factor above 1 (2 doubles the score, or halves it for bury)."
+    )
+    position = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Pin: 1 is the top of the list.")
+    target = models.CharField(max_length=10, choices=Target.choices)
+    item = models.ForeignKey("catalog.Item", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    genre = models.ForeignKey("catalog.Genre", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    tag = models.ForeignKey("catalog.Tag", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    kind = models.CharField(max_length=10, blank=True)
+    creator = models.CharField(max_length=200, blank=True, help_text="A name as listed in the items' creators.")
+    year_min = models.PositiveSmallIntegerField(null=True, blank=True)
+    year_max = models.PositiveSmallIntegerField(null=True, blank=True)
+    new_days = models.PositiveSmallIntegerField(null=True, blank=True, help_text="New: items added in these days.")
+    placement = models.CharField(max_length=20, choices=Placement.choices, blank=True, default="")
+    max_interactions = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Segment: only people with fewer ratings and events than this."
+    )
+    starts_at = models.DateTimeField(null=True, blank=True)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    objects = RuleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["workspace", "pk"]
+        indexes = [models.Index(fields=["workspace", "is_active"], name="rule_workspace_active")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def target_description(self) -> str:
+        """What the rule targets, in words (the admin's list)."""
+        match self.target:
+            case self.Target.ITEM:
+                return f"item {self.item}" if self.item_id else "item ?"
+            case self.Target.GENRE:
+                return f"genre {self.genre}" if self.genre_id else "genre ?"
+            case self.Target.TAG:
+                return f"tag {self.tag}" if self.tag_id else "tag ?"
+            case self.Target.KIND:
+                return f"kind {self.kind}"
+            case self.Target.CREATOR:
+                return f"creator {self.creator}"
+            case self.Target.YEAR_RANGE:
+                return f"years {self.year_min or '…'}–{self.year_max or '…'}"
+            case _:
+                return f"added in the last {self.new_days} days"
+
+    def clean(self):
+        """Per-field errors for a rule that could not apply as written (the admin and the API share them)."""
+        errors: dict[str, str] = {}
+        if self.action in (self.Action.BOOST, self.Action.BURY) and not (self.weight is not None and self.weight > 1):
+            errors["weight"] = "Boost and bury need a weight above 1."
+        if self.action == self.Action.PIN:
+            if not self.position:
+                errors["position"] = "A pin needs a position (1 is the top)."
+            if self.target != self.Target.ITEM:
+                errors["target"] = "A pin places one item: its target must be an item."
+        needed = {
+            self.Target.ITEM: ("item", self.item_id), self.Target.GENRE: ("genre", self.genre_id),
+            self.Target.TAG: ("tag", self.tag_id), self.Target.KIND: ("kind", self.kind),
+            self.Target.CREATOR: ("creator", self.creator), self.Target.NEW: ("new_days", self.new_days),
+        }  # fmt: skip
+        if self.target in needed and not needed[self.target][1]:
+            errors[needed[self.target][0]] = f"Required when the target is {self.target}."
+        if self.target == self.Target.KIND and self.kind and self.kind not in Item.Kind.values:
+            errors["kind"] = f"One of {', '.join(Item.Kind.values)}."
+        if self.target == self.Target.YEAR_RANGE:
+            if self.year_min is None and self.year_max is None:
+                errors["year_min"] = "Give year_min, year_max or both."
+            elif self.year_min is not None and self.year_max is not None and self.year_min > self.year_max:
+                errors["year_max"] = "Must not be before year_min."
+        for name in ("item", "genre", "tag"):
+            related = getattr(self, name) if getattr(self, f"{name}_id") else None
+            if related is not None and self.workspace_id and related.workspace_id != self.workspace_id:
+                errors[name] = f"No such {name} in this workspace."
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            errors["ends_at"] = "Must be after starts_at."
+        if errors:
+            raise ValidationError(errors)

@@ -13,7 +13,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--workspace", default=DEFAULT_SLUG, help=f"Slug of the only workspace it sees (default: {DEFAULT_SLUG})."
         )
-        parser.add_argument("--scopes", default="read", help="Comma-separated: read, write (default: read).")
+        parser.add_argument("--scopes", default="read", help="Comma-separated: read, write, rules (default: read).")
         parser.add_argument("--throttle-rate", default="", help="e.g. 600/min; default: API_THROTTLE_RATE.")
 
     def handle(self, name, scopes, throttle_rate, workspace, **options):
