@@ -1,7 +1,7 @@
 """Command line: offline recommend, evaluate and bench, on the platform's default configuration.
 
 python -m recommendations.engine recommend --train TRAIN.csv [--items ITEMS.csv] --k 10 --out RECS.csv
-python -m recommendations.engine evaluate --data DIR --format mlcsv|ml100k [--algorithm NAME] --json
+python -m recommendations.engine evaluate --data DIR --format mlcsv|ml100k [--algorithm NAME] [--diversity X] --json
 python -m recommendations.engine bench (--matrix M.npz | --synthetic ml20m) --json
 """
 
@@ -23,12 +23,13 @@ import scipy.sparse as sp
 from recommendations.engine import ALGORITHMS, build_model
 from recommendations.engine.datasets import (
     DataError,
+    genre_matrix,
     load_evaluation_data,
     read_interactions,
     read_item_texts,
     to_dataset,
 )
-from recommendations.engine.evaluation import evaluate
+from recommendations.engine.evaluation import evaluate, evaluate_diversity
 from recommendations.engine.hybrid import COMPONENTS
 from recommendations.engine.synthetic import synthetic_matrix
 from recommendations.engine.weighting import rating_weights
@@ -47,6 +48,12 @@ def parser() -> argparse.ArgumentParser:
     ev.add_argument("--data", required=True, help="dataset directory")
     ev.add_argument("--format", default="mlcsv", choices=("mlcsv", "ml100k"))
     ev.add_argument("--algorithm", choices=sorted(ALGORITHMS), help="default: every algorithm")
+    ev.add_argument(
+        "--diversity",
+        type=diversity_values,
+        help="re-rank each list for genre diversity (0 = plain ranking .. 1 = most spread), or several "
+        "comma-separated values fitted once; adds ild@10, the lists' intra-list diversity",
+    )
     ev.add_argument("--json", action="store_true", help="one JSON object per line (the default output)")
     bench = commands.add_parser("bench", help="fit time and peak memory of the default model")
     source = bench.add_mutually_exclusive_group(required=True)
@@ -89,14 +96,35 @@ def rating_weights_checked(ratings: np.ndarray, path: str) -> np.ndarray:
     return rating_weights(ratings)
 
 
+def diversity_values(text: str) -> list[float]:
+    """ "0,0.5,1" -> [0.0, 0.5, 1.0], each between 0 and 1."""
+    try:
+        values = [float(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected numbers between 0 and 1, got {text!r}") from None
+    if not all(0 <= v <= 1 for v in values):
+        raise argparse.ArgumentTypeError(f"every value must be between 0 and 1, got {text!r}")
+    return values
+
+
 def run_evaluate(args) -> None:
     data = load_evaluation_data(args.data, args.format)
     names = [args.algorithm] if args.algorithm else list(ALGORITHMS)
+    genres = None
+    if args.diversity is not None:
+        genres = genre_matrix(args.data, args.format, data.item_ids)
+        if genres.nnz == 0:
+            raise DataError(f"{args.data}: --diversity needs the items' genres (movies.csv or u.item)")
     for name in names:
-        metrics = evaluate(
-            lambda name=name: build_model(name), data.matrix, item_texts=data.item_texts, timestamps=data.timestamps
-        )
-        print(json.dumps({"algorithm": name, **{k: round(v, 4) for k, v in metrics.items()}}), flush=True)
+        common = {"item_texts": data.item_texts, "timestamps": data.timestamps}
+        if genres is None:
+            results = [evaluate(lambda name=name: build_model(name), data.matrix, **common)]
+        else:
+            results = evaluate_diversity(
+                lambda name=name: build_model(name), data.matrix, genres, args.diversity, **common
+            )
+        for metrics in results:
+            print(json.dumps({"algorithm": name, **{k: round(v, 4) for k, v in metrics.items()}}), flush=True)
 
 
 def generate_synthetic(path: str) -> None:

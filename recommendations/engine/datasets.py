@@ -168,6 +168,25 @@ def ml100k_texts(directory: str) -> dict[str, str] | None:
     return texts
 
 
+def genre_matrix(directory: str, layout: str, item_ids: np.ndarray) -> sp.csr_matrix:
+    """(n_items, n_genres) 0/1 rows of the items' genres, in `item_ids` order (empty rows when unknown)."""
+    genres: dict[str, list[str]] = {}
+    if layout == "mlcsv" and os.path.exists(os.path.join(directory, "movies.csv")):
+        for _, row in read_csv(os.path.join(directory, "movies.csv"), ("movieId", "genres")):
+            genres[row["movieId"]] = [g for g in row["genres"].split("|") if g and g != "(no genres listed)"]
+    elif layout == "ml100k" and os.path.exists(os.path.join(directory, "u.item")):
+        with open(os.path.join(directory, "u.item"), encoding="latin-1") as handle:
+            for text in handle:
+                parts = text.rstrip("\n").split("|")
+                flags = parts[5:]
+                genres[parts[0]] = [g for g, f in zip(ML100K_GENRES, flags, strict=False) if f.strip() == "1"]
+    names = sorted({g for values in genres.values() for g in values})
+    column = {g: n for n, g in enumerate(names)}
+    rows = [(i, column[g]) for i, item in enumerate(item_ids) for g in genres.get(item, ())]
+    r, c = zip(*rows, strict=True) if rows else ((), ())
+    return sp.csr_matrix((np.ones(len(r)), (r, c)), shape=(len(item_ids), len(names)))
+
+
 def load_evaluation_data(directory: str, layout: str) -> Dataset:
     """Every rating becomes a positive interaction of weight 1 (the evaluation protocol)."""
     if layout == "mlcsv":

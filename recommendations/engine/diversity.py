@@ -7,9 +7,13 @@ builds the list greedily: each slot takes the candidate with the best
 
 where relevance is the candidate's score rescaled to [0, 1] over the candidates
 and redundancy is its highest cosine similarity (over feature rows: genres,
-tags, creators or a model's item vectors) to an item already in the list.
+tags, creators or a model's item vectors) to an item already in the list, plus
+TIE_BREAK times its mean similarity to them: among candidates equally close to
+some listed item, the one least like the list as a whole goes first, so a list
+keeps spreading once every genre has appeared (with max alone, a two-genre
+catalog would fall back to the plain ranking after two slots).
 diversity=0 is the plain ranking; diversity=1 takes, at each slot, the
-candidate least like anything listed so far (the most relevant among equals).
+candidate least like what is listed so far (the most relevant among equals).
 
 A cap ("at most N items per genre") is hard: once N listed items carry a
 feature, no further item carrying it is listed, even if the list ends shorter.
@@ -24,6 +28,10 @@ import numpy as np
 import scipy.sparse as sp
 
 DENSE_CELLS = 1 << 20  # candidates x features at or below which the feature rows are held dense
+# A list of k is re-ranked from the k * POOL_PER_SLOT best-scored candidates: deep enough to
+# spread a list over a catalog's genres, shallow enough that every listed item stays relevant.
+POOL_PER_SLOT = 10
+TIE_BREAK = 1e-3  # weight of the mean similarity to the list, next to the highest one
 
 
 def mmr_rerank(
@@ -76,6 +84,19 @@ def mmr_rerank(
     return _merge(pins, picks, k)
 
 
+def rerank_lists(
+    items: np.ndarray, scores: np.ndarray, features, *, diversity: float, k: int, cap_per_feature: int | None = None
+) -> np.ndarray:
+    """Re-rank each row of a recommend() result (items (n, pool), -1 = padding) to k items (n, k), -1 padded."""
+    F = sp.csr_matrix(features)
+    out = np.full((items.shape[0], k), -1, dtype=np.int64)
+    for u, (row, values) in enumerate(zip(items, scores, strict=True)):
+        row = row[row >= 0]
+        order = mmr_rerank(values[: len(row)], F[row], diversity=diversity, k=k, cap_per_feature=cap_per_feature)
+        out[u, : len(order)] = row[order]
+    return out
+
+
 def _pins(fixed: dict[int, int] | None, n: int, k: int) -> dict[int, int]:
     pins = {}
     for position, candidate in (fixed or {}).items():
@@ -109,9 +130,9 @@ def _greedy(scores, F, capped, ranked, pinned, diversity, slots, cap) -> np.ndar
         Fr = Fr.toarray()  # small lists of few features: dense products skip sparse overheads
     top, bottom = scores[ranked[0]], scores[ranked[-1]]
     relevance = (scores[ranked] - bottom) / (top - bottom) if top > bottom else np.zeros(len(ranked))
-    redundancy = np.zeros(len(ranked))
+    closest, total = np.zeros(len(ranked)), np.zeros(len(ranked))
     for p in pinned:
-        np.maximum(redundancy, Fr @ _dense_row(F, p), out=redundancy)
+        _add_listed(closest, total, Fr @ _dense_row(F, p))
     available = np.ones(len(ranked), dtype=bool)
     counts = blocked_by = None
     if capped is not None:
@@ -119,6 +140,7 @@ def _greedy(scores, F, capped, ranked, pinned, diversity, slots, cap) -> np.ndar
         counts = np.asarray(capped[pinned].sum(axis=0)).ravel() if len(pinned) else np.zeros(capped.shape[1])
         blocked_by = Cr.tocsc()
     picks = []
+    listed = len(pinned)
     objective = np.empty(len(ranked))
     for _ in range(slots):
         if counts is not None:
@@ -126,7 +148,8 @@ def _greedy(scores, F, capped, ranked, pinned, diversity, slots, cap) -> np.ndar
             if len(full):
                 available[blocked_by[:, full].indices] = False
         np.multiply(relevance, 1.0 - diversity, out=objective)
-        objective -= diversity * redundancy
+        if listed:
+            objective -= diversity * (closest + TIE_BREAK / listed * total)
         objective[~available] = -np.inf
         best = int(np.argmax(objective))
         if not available[best]:
@@ -135,10 +158,16 @@ def _greedy(scores, F, capped, ranked, pinned, diversity, slots, cap) -> np.ndar
         available[best] = False
         if diversity > 0:
             row = Fr[best] if isinstance(Fr, np.ndarray) else _dense_row(Fr, best)
-            np.maximum(redundancy, Fr @ row, out=redundancy)
+            _add_listed(closest, total, Fr @ row)
+        listed += 1
         if counts is not None:
             counts[Cr.indices[Cr.indptr[best] : Cr.indptr[best + 1]]] += 1
     return ranked[np.asarray(picks, dtype=np.int64)]
+
+
+def _add_listed(closest: np.ndarray, total: np.ndarray, similarity: np.ndarray) -> None:
+    np.maximum(closest, similarity, out=closest)
+    total += similarity
 
 
 def _dense_row(F: sp.csr_matrix, i: int) -> np.ndarray:

@@ -14,6 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from recommendations.engine.base import as_csr
+from recommendations.engine.diversity import POOL_PER_SLOT, rerank_lists
 
 
 def holdout_mask(X: sp.csr_matrix, fraction: float = 0.25, seed: int = 42) -> np.ndarray:
@@ -70,6 +71,30 @@ def ranking_metrics(recs: np.ndarray, test: sp.csr_matrix, k: int = 10) -> dict[
     }
 
 
+def intra_list_diversity(recs: np.ndarray, features) -> float:
+    """Mean over lists of the mean pairwise dissimilarity (1 - cosine of feature rows) of their items.
+
+    recs: (n_lists, k) item indices, -1 = padding; features: (n_items, m), e.g. genres.
+    Lists of fewer than two items are left out; an item without features is unlike every other.
+    Vectorised: the sum of a list's pairwise cosines is |sum of its unit rows|^2 - its number of non-empty rows.
+    """
+    F = sp.csr_matrix(features, dtype=np.float64)
+    norms = np.sqrt(np.asarray(F.multiply(F).sum(axis=1)).ravel())
+    F.data /= np.repeat(np.where(norms > 0, norms, 1.0), np.diff(F.indptr))
+    valid = recs >= 0
+    sizes = valid.sum(axis=1)
+    lists = np.flatnonzero(sizes >= 2)
+    if len(lists) == 0:
+        return 0.0
+    rows = np.repeat(np.arange(len(lists)), sizes[lists])
+    membership = sp.csr_matrix((np.ones(len(rows)), (rows, recs[lists][valid[lists]])), shape=(len(lists), F.shape[0]))
+    sums = membership @ F
+    nonempty = membership @ (norms > 0).astype(np.float64)
+    pairwise = np.asarray(sums.multiply(sums).sum(axis=1)).ravel() - nonempty
+    pairs = sizes[lists] * (sizes[lists] - 1.0)
+    return float(np.mean(1.0 - pairwise / pairs))
+
+
 def ndcg(recs: np.ndarray, test: sp.csr_matrix, k: int = 10) -> float:
     return ranking_metrics(recs, test, k)[f"ndcg@{k}"]
 
@@ -89,19 +114,56 @@ def evaluate(
     Returns precision/recall/ndcg/map@k, coverage (share of the catalog that appears
     in some list) and fit_s (seconds spent fitting).
     """
+    model, train, test, fit_s = fit_holdout(factory, X, item_texts, timestamps, fraction, seed)
+    users = np.flatnonzero(np.diff(test.indptr) > 0)
+    recs, _ = model.recommend(train[users], k)
+    return {**list_metrics(recs, test[users], k), "fit_s": round(fit_s, 3)}
+
+
+def evaluate_diversity(
+    factory: Callable,
+    X: sp.csr_matrix,
+    features,
+    diversities: list[float],
+    *,
+    item_texts: list[str] | None = None,
+    timestamps: np.ndarray | None = None,
+    k: int = 10,
+    fraction: float = 0.25,
+    seed: int = 42,
+) -> list[dict[str, float]]:
+    """evaluate() once per diversity value, each list re-ranked (MMR over `features`) as served.
+
+    One fit; every user's list is re-ranked from its k * POOL_PER_SLOT best items.
+    Each result adds `diversity` and ild@k, the intra-list diversity over `features`.
+    """
+    model, train, test, fit_s = fit_holdout(factory, X, item_texts, timestamps, fraction, seed)
+    users = np.flatnonzero(np.diff(test.indptr) > 0)
+    pool, scores = model.recommend(train[users], k * POOL_PER_SLOT)
+    results = []
+    for diversity in diversities:
+        recs = rerank_lists(pool, scores, features, diversity=diversity, k=k)
+        metrics = list_metrics(recs, test[users], k)
+        metrics[f"ild@{k}"] = intra_list_diversity(recs, features)
+        results.append({"diversity": diversity, **metrics, "fit_s": round(fit_s, 3)})
+    return results
+
+
+def fit_holdout(factory, X, item_texts, timestamps, fraction, seed):
+    """(model fitted on the training part, train, test, seconds the fit took)."""
     X = as_csr(X)
     mask = holdout_mask(X, fraction, seed)
     train, test = split(X, mask)
     train_ts = None if timestamps is None else np.asarray(timestamps)[~mask]
     started = time.perf_counter()
     model = factory().fit(train, item_texts=item_texts, timestamps=train_ts)
-    fit_s = time.perf_counter() - started
-    users = np.flatnonzero(np.diff(test.indptr) > 0)
-    recs, _ = model.recommend(train[users], k)
-    metrics = ranking_metrics(recs, test[users], k)
-    listed = np.unique(recs[recs >= 0])
-    metrics["coverage"] = float(len(listed) / max(X.shape[1], 1))
-    metrics["fit_s"] = round(fit_s, 3)
+    return model, train, test, time.perf_counter() - started
+
+
+def list_metrics(recs: np.ndarray, test: sp.csr_matrix, k: int) -> dict[str, float]:
+    """ranking_metrics() plus coverage: the share of the catalog that appears in some list."""
+    metrics = ranking_metrics(recs, test, k)
+    metrics["coverage"] = float(len(np.unique(recs[recs >= 0])) / max(test.shape[1], 1))
     return metrics
 
 

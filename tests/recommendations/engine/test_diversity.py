@@ -25,7 +25,8 @@ def brute_force_mmr(scores, features, diversity, k, cap=None, fixed=None):
             if i in picks or (cap is not None and np.any((F[i] > 0) & (counts >= cap))):
                 continue
             relevance = (scores[i] - bottom) / (top - bottom) if top > bottom else 0.0
-            redundancy = max((float(F[i] @ F[j]) for j in listed), default=0.0)
+            similarity = [float(F[i] @ F[j]) for j in listed]
+            redundancy = max(similarity) + 1e-3 * np.mean(similarity) if listed else 0.0
             value = (1 - diversity) * relevance - diversity * redundancy
             if value > best_value:
                 best, best_value = i, value
@@ -190,3 +191,28 @@ def test_the_sparse_path_for_many_features_lists_what_brute_force_lists(monkeypa
     got = mmr_rerank(scores, sp.csr_matrix(features), diversity=0.6, k=12, cap_per_feature=2, fixed={1: 3})
 
     assert got.tolist() == brute_force_mmr(scores, features, 0.6, 12, 2, {1: 3})
+
+
+def test_intra_list_diversity_is_the_mean_pairwise_dissimilarity_of_each_list():
+    from recommendations.engine.evaluation import intra_list_diversity
+
+    genres = sp.csr_matrix(np.array([[1, 0], [1, 0], [0, 1], [1, 1], [0, 0]]))
+    # list 1: items 0,1 alike (0); list 2: 0,2 unlike (1), 0-3 and 2-3 at cosine 1/sqrt2; list 3: one item, left out
+    recs = np.array([[0, 1, -1], [0, 2, 3], [4, -1, -1]])
+
+    got = intra_list_diversity(recs, genres)
+
+    second = (1 + 2 * (1 - 1 / np.sqrt(2))) / 3
+    assert got == pytest.approx((0 + second) / 2)
+    assert intra_list_diversity(np.array([[4, 0]]), genres) == 1.0  # an item without genres is unlike any
+
+
+def test_diversity_one_keeps_spreading_once_every_genre_is_listed():
+    """Two genres, the better-scored one on most items: the list alternates rather than fall back to the ranking."""
+    genre = np.where(np.arange(40) < 30, 0, 1)
+    scores = np.where(genre == 0, 2.0, 1.0) - np.arange(40) * 0.01
+
+    listed = mmr_rerank(scores, sp.csr_matrix(np.eye(2)[genre]), diversity=1.0, k=10)
+
+    assert np.bincount(genre[listed], minlength=2).tolist() == [5, 5]
+    assert listed[:4].tolist() == [0, 30, 1, 31]  # within a genre, the best-scored first

@@ -155,3 +155,49 @@ def test_bench_with_fixed_weights_fits_that_blend(tmp_path, capsys):
     assert "unknown component 'svd'" in capsys.readouterr().err
     assert main(["bench", "--matrix", str(path), "--weights", "ease=lots", "--json"]) == 2
     assert "needs a number" in capsys.readouterr().err
+
+
+def test_evaluate_with_diversity_reports_ndcg_and_intra_list_diversity_per_value(tmp_path, capsys):
+    to_mlcsv(tmp_path / "d", np.random.default_rng(2))
+    args = ["evaluate", "--data", str(tmp_path / "d"), "--format", "mlcsv", "--algorithm", "itemknn", "--json"]
+    assert main(args) == 0
+    plain = json.loads(capsys.readouterr().out)
+
+    assert main([*args, "--diversity", "0,1"]) == 0
+
+    lines = [json.loads(line) for line in capsys.readouterr().out.strip().splitlines()]
+    assert [line["diversity"] for line in lines] == [0.0, 1.0]
+    assert {"ndcg@10", "ild@10"} <= set(lines[0])
+    assert lines[0]["ndcg@10"] == plain["ndcg@10"]  # diversity 0 is the plain ranking
+    assert lines[1]["ild@10"] > lines[0]["ild@10"]
+    assert all(0 <= line["ild@10"] <= 1 for line in lines)
+
+
+def test_evaluate_with_diversity_reads_ml100k_genre_flags(tmp_path, capsys):
+    ratings = to_mlcsv(tmp_path / "mlcsv", np.random.default_rng(2))
+    to_ml100k(tmp_path / "ml100k", ratings)
+    args = ["evaluate", "--data", str(tmp_path / "ml100k"), "--format", "ml100k", "--algorithm", "itemknn"]
+
+    assert main([*args, "--diversity", "0.5"]) == 0
+
+    line = json.loads(capsys.readouterr().out)
+    assert line["diversity"] == 0.5
+    assert line["ild@10"] == 0.0  # every u.item film is Action|Drama: nothing to spread
+
+
+def test_evaluate_with_diversity_but_no_genres_is_a_clear_error(tmp_path, capsys):
+    to_mlcsv(tmp_path / "d", np.random.default_rng(2))
+    (tmp_path / "d" / "movies.csv").unlink()
+
+    code = main(["evaluate", "--data", str(tmp_path / "d"), "--format", "mlcsv", "--diversity", "0.5"])
+
+    assert code == 2
+    assert "--diversity needs the items' genres" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["2", "lots", "0.5,-1"])
+def test_a_diversity_outside_0_to_1_is_refused(tmp_path, capsys, value):
+    with pytest.raises(SystemExit) as exit_:
+        main(["evaluate", "--data", str(tmp_path), "--diversity", value])
+    assert exit_.value.code == 2
+    assert "between 0 and 1" in capsys.readouterr().err
