@@ -40,7 +40,7 @@ def mmr_rerank(
     *,
     diversity: float,
     k: int,
-    cap_per_feature: int | None = None,
+    cap_per_feature: int | np.ndarray | None = None,
     fixed: dict[int, int] | None = None,
     cap_features=None,
 ) -> np.ndarray:
@@ -52,6 +52,8 @@ def mmr_rerank(
         pins at positions >= k are not listed, and a list that runs out of other candidates
         before a pinned position closes the gap. Pinned items count as listed for similarity
         and caps, and are listed even when a cap would refuse them.
+    cap_per_feature: one cap for every feature, or (c,) caps per column of the cap rows
+        (np.inf: uncapped), e.g. 3 per genre and 2 per creator.
     cap_features: the (n, c) rows the cap counts (default: `features`); e.g. genres only
         while similarity also looks at tags.
     """
@@ -61,7 +63,7 @@ def mmr_rerank(
         raise ValueError(f"diversity must be between 0 and 1, got {diversity}")
     if k < 0:
         raise ValueError(f"k must not be negative, got {k}")
-    if cap_per_feature is not None and cap_per_feature < 1:
+    if cap_per_feature is not None and np.any(np.asarray(cap_per_feature) < 1):
         raise ValueError(f"cap_per_feature must be at least 1, got {cap_per_feature}")
     pins = _pins(fixed, n, k)
     pinned = np.zeros(n, dtype=bool)
@@ -80,6 +82,8 @@ def mmr_rerank(
     if cap_per_feature is not None:
         capped = _rows(F if cap_features is None else cap_features, n)
         capped.data = (capped.data != 0).astype(np.float64)
+        if np.ndim(cap_per_feature) and len(cap_per_feature) != capped.shape[1]:
+            raise ValueError(f"{len(cap_per_feature)} caps for {capped.shape[1]} capped features")
     picks = _greedy(scores, F, capped, ranked, np.flatnonzero(pinned), diversity, slots, cap_per_feature)
     return _merge(pins, picks, k)
 

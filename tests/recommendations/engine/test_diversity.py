@@ -216,3 +216,15 @@ def test_diversity_one_keeps_spreading_once_every_genre_is_listed():
 
     assert np.bincount(genre[listed], minlength=2).tolist() == [5, 5]
     assert listed[:4].tolist() == [0, 30, 1, 31]  # within a genre, the best-scored first
+
+
+def test_caps_can_differ_per_feature():
+    scores = np.arange(10.0)[::-1]
+    genre_and_creator = sp.csr_matrix(np.column_stack([np.ones(10), np.arange(10) < 5]))
+
+    listed = mmr_rerank(scores, genre_and_creator, diversity=0.0, k=10, cap_per_feature=np.array([4, 2]))
+
+    assert listed.tolist() == [0, 1, 5, 6]
+    assert len(mmr_rerank(scores, genre_and_creator, diversity=0.0, k=10, cap_per_feature=np.array([np.inf, 2]))) == 7
+    with pytest.raises(ValueError, match="3 caps for 2"):
+        mmr_rerank(scores, genre_and_creator, diversity=0.0, k=10, cap_per_feature=np.array([1, 2, 3]))
