@@ -187,8 +187,27 @@ def _shared_instance(serializer_class: type[serializers.Serializer]) -> serializ
     return serializer_class()
 
 
+PLACEMENTS = [value for value in Rule.Placement.values if value]
+
+
+def placement_field(default: str) -> serializers.ChoiceField:
+    return serializers.ChoiceField(
+        choices=PLACEMENTS, required=False,
+        help_text=f"Which placement's rules shape the list (see /rules/); default {default}.",
+    )  # fmt: skip
+
+
+def diversity_field() -> serializers.FloatField:
+    return serializers.FloatField(
+        min_value=0.0, max_value=1.0, default=0.0,
+        help_text="0 keeps the ranking; towards 1 the list spreads over more genres, tags and creators.",
+    )  # fmt: skip
+
+
 class RecommendationQuerySerializer(QuerySerializer):
     limit = serializers.IntegerField(**params.LIMIT, default=20)
+    placement = placement_field(f"{Rule.Placement.API_RECOMMENDATIONS} ({Rule.Placement.ME_FEED} for /me/feed/)")
+    diversity = diversity_field()
     kind = serializers.ChoiceField(**params.KIND, required=False)
     genre = serializers.CharField(**params.GENRE, required=False, help_text="Genre name or slug.")
     exclude = serializers.RegexField(
@@ -205,11 +224,15 @@ class RecommendationQuerySerializer(QuerySerializer):
 
 class SimilarQuerySerializer(QuerySerializer):
     limit = serializers.IntegerField(**params.LIMIT, default=12)
+    placement = placement_field(Rule.Placement.API_SIMILAR)
+    diversity = diversity_field()
 
 
 class TrendingQuerySerializer(QuerySerializer):
     limit = serializers.IntegerField(**params.LIMIT, default=20)
     kind = serializers.ChoiceField(**params.KIND, required=False)
+    placement = placement_field(Rule.Placement.API_TRENDING)
+    diversity = diversity_field()
 
 
 class RecommendationSerializer(serializers.Serializer):
@@ -218,6 +241,9 @@ class RecommendationSerializer(serializers.Serializer):
     reason = serializers.CharField(help_text='Why this item, e.g. "Because you rated Alien ★★★★★".')
     because = serializers.ListField(
         child=serializers.IntegerField(), help_text="Encore ids of the history items behind the reason."
+    )
+    rule = serializers.IntegerField(
+        allow_null=True, help_text='The rule that pinned (reason "Featured"), boosted or buried it; null: none.'
     )
 
 

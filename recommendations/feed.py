@@ -8,13 +8,16 @@ row already shows, so scrolling down always brings something new.
 
 from dataclasses import dataclass, field
 
+import numpy as np
 from django.core.cache import cache
 from django.db.models import Count, Max, Q, Sum, prefetch_related_objects
 
 from catalog.models import Genre, Interaction, Item, Rating
 from core.workspaces import default_workspace_id
 from recommendations.feed_cache import Person, feed_cached
-from recommendations.serving import feed_for_user, popular_items, similar_items_for
+from recommendations.models import Rule
+from recommendations.rules import FEATURED
+from recommendations.serving import feed_for_user, popular_items, similar_items_for, with_rules
 from recommendations.trending import trending_items
 
 PER_ROW = 12
@@ -99,7 +102,10 @@ class _Rows:
         self.shown: set[int] = set()
         self.history, self.per_row = history, per_row
 
-    def add(self, key: str, title: str, cards, note: str = "") -> None:
+    def add(self, key: str, title: str, cards, note: str = "", placement: str = "") -> None:
+        """Add a row of `cards` (best first), shaped by the rules of `placement` (none: already shaped)."""
+        if placement:
+            cards = self._ruled(list(cards), placement)
         cards = [c for c in cards if c.item.pk not in self.history.seen and c.item.is_active]
         kept = [c for c in cards if c.item.pk not in self.shown][: self.per_row]
         if len(kept) < MIN_ROW:
@@ -108,6 +114,16 @@ class _Rows:
         self.shown.update(c.item.pk for c in kept)
         if kept:
             self.rows.append(FeedRow(key, title, kept, note))
+
+    def _ruled(self, cards: list[Card], placement: str) -> list[Card]:
+        placed = with_rules(
+            [c.item for c in cards], -np.arange(len(cards), dtype=np.float64), workspace=default_workspace_id(),
+            placement=placement, user=self.history.user, limit=len(cards) + self.per_row, queryset=_card_items(),
+            seen=lambda: self.history.seen,
+        )  # fmt: skip
+        if placed is None:
+            return cards
+        return [Card(p.item, FEATURED) if p.featured or p.source is None else cards[p.source] for p in placed]
 
 
 def home_feed(*, user, per_row: int = PER_ROW) -> list[FeedRow]:
@@ -167,7 +183,7 @@ def _build(user, per_row: int) -> list[FeedRow]:
             workspace=website, limit=_want(rows), exclude_pks=history.seen_subquery(), items=_card_items()
         ),
     )
-    rows.add("trending", "Trending now", _cards(trending, "Trending now"))
+    rows.add("trending", "Trending now", _cards(trending, "Trending now"), placement=Rule.Placement.TRENDING)
     _add_new_arrivals(rows)
     _add_genres(rows, _favourite_genres(history) if not history.empty else _top_genres())
     return rows.rows
@@ -221,7 +237,7 @@ def _cards(items, reason: str) -> list[Card]:
 
 def _add_popular(rows: _Rows) -> None:
     items = popular_items(workspace=default_workspace_id(), limit=_want(rows), exclude_pks=rows.history.seen_subquery())
-    rows.add("popular", "Popular on Encore", _cards(items, "Popular with everyone"))
+    rows.add("popular", "Popular on Encore", _cards(items, "Popular with everyone"), placement=Rule.Placement.HOME)
 
 
 def _add_top_picks(rows: _Rows, user) -> None:
@@ -237,10 +253,12 @@ def _add_because_you_liked(rows: _Rows, history: History) -> None:
         if anchor is None:
             continue
         before = len(rows.rows)
-        similar = similar_items_for(item=anchor, limit=rows.per_row * 3, items=_card_items())
+        # Unshaped here: the row applies its own placement's rules (see _Rows.add).
+        similar = similar_items_for(item=anchor, limit=rows.per_row * 3, items=_card_items(), placement="")
         rows.add(
-            f"because-{anchor.pk}", f"Because you liked {anchor.title}", _cards(similar, f"Similar to {anchor.title}")
-        )
+            f"because-{anchor.pk}", f"Because you liked {anchor.title}", _cards(similar, f"Similar to {anchor.title}"),
+            placement=Rule.Placement.BECAUSE_YOU_LIKED,
+        )  # fmt: skip
         added += len(rows.rows) > before
         if added == BECAUSE_ROWS:
             return
@@ -259,6 +277,7 @@ def _add_new_arrivals(rows: _Rows) -> None:
         "new",
         "New arrivals",
         [Card(item, f"New in the catalog{f' · {item.year}' if item.year else ''}") for item in items],
+        placement=Rule.Placement.NEW,
     )
 
 
@@ -301,4 +320,7 @@ def _add_genre(rows: _Rows, genre: Genre) -> None:
         _shared_ids(f"feed:genre:{genre.pk}", lambda: favourites[:SHARED_CANDIDATES].values_list("pk", flat=True)),
         lambda: rows.history.unseen(favourites)[: _want(rows)],
     )
-    rows.add(f"genre-{genre.slug}", f"Popular in {genre.name}", _cards(items, f"Popular in {genre.name}"))
+    rows.add(
+        f"genre-{genre.slug}", f"Popular in {genre.name}", _cards(items, f"Popular in {genre.name}"),
+        placement=Rule.Placement.HOME,
+    )  # fmt: skip

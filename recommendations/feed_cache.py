@@ -9,7 +9,10 @@ is provably current, by the same rules wherever it is served:
 - the fingerprint of the person's history (count, sum and newest change of
   their ratings; count and newest id of their events) is unchanged, so a rating,
   an un-rating or an event posted a moment ago changes the very next feed;
-- none of the items it lists was hidden or edited since it was made.
+- none of the items it lists was hidden or edited since it was made;
+- the workspace's merchandising rules are those it was made with (their stamp, see
+  recommendations.rules, is part of the key): a rule created, changed or deleted
+  makes the next feed a new one.
 
 One indexed query reads all of that, together with the person lookup itself
 (a partner's id for its user) when there is one. The TTL only bounds how long
@@ -32,6 +35,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from catalog.models import Interaction, Item, Rating
+from recommendations.rules import rule_sets
 from recommendations.serving import active_models
 
 TTL_SECONDS = 120
@@ -66,7 +70,8 @@ def feed_cached(*, person: Person, workspace: int, scope: str, params: dict, bui
     """
     loaded = active_models.get(workspace)
     version = loaded.version_id if loaded else None
-    key = _key(scope=scope, person=person, workspace=workspace, version=version, params=params)
+    stamp = rule_sets.get(workspace).stamp
+    key = _key(scope=scope, person=person, workspace=workspace, version=version, params={**params, "rules": stamp})
     entry = cache.get(key)
     fresh = freshness_check(person=person, entry=entry)
     if fresh is None:

@@ -23,6 +23,7 @@ a genre's items) follows it. Time windows, placements and segments are decided
 per request over those arrays, so a window opening needs no recompiling.
 """
 
+import json
 import math
 import threading
 import time
@@ -233,8 +234,9 @@ def _json_contains() -> bool:
 
 
 def _creator_pks(items, creator: str) -> list[int]:
-    # SQLite cannot search inside a JSON list: read the candidates naming them anywhere, then check.
-    rows = items.filter(creators__icontains=creator).values_list("pk", "creators")
+    # SQLite cannot search inside a JSON list: read the items whose stored JSON text (non-ASCII escaped)
+    # holds the name, then check the list itself.
+    rows = items.filter(creators__icontains=json.dumps(creator)[1:-1]).values_list("pk", "creators")
     return [pk for pk, creators in rows if creator in (creators or [])]
 
 
@@ -291,10 +293,12 @@ def shape(
     *, workspace: int, placement: str, user, pks, scores, seen: Callable[[], Iterable[int]] | None = None
 ) -> Shaped | None:
     """The list `pks` (best first, with `scores`) after the workspace's rules in force for `placement`;
-    None when no rule applies (the list stays as it is).
+    None when no rule applies (the list stays as it is), or for no placement (a list shaped later).
 
     seen: returns the pks the person rated or acted on; asked only when a pin could bring one back.
     """
+    if not placement:
+        return None
     rules = rule_sets.get(workspace)
     if not len(rules.ids):
         return None
@@ -315,6 +319,8 @@ def shape(
 
 def in_force(*, workspace: int, placement: str) -> bool:
     """Whether any rule may apply to the placement now (callers then read more candidates)."""
+    if not placement:
+        return False
     rules = rule_sets.get(workspace)
     return bool(len(rules.ids)) and bool(rules.live(placement=placement, now=time.time()).any())
 
@@ -345,10 +351,16 @@ def rule_save(rule) -> None:
     """Validate (per-field errors) and store a rule; this process serves it at once, others within CHECK_SECONDS."""
     rule.full_clean()
     rule.save()
-    transaction.on_commit(lambda: rule_sets.forget(rule.workspace_id))
+    _forget(rule.workspace_id)
 
 
 def rule_delete(rule) -> None:
     workspace_id = rule.workspace_id
     rule.delete()
+    _forget(workspace_id)
+
+
+def _forget(workspace_id: int) -> None:
+    # Now, for what this transaction reads next, and at commit, for what other requests of this process read.
+    rule_sets.forget(workspace_id)
     transaction.on_commit(lambda: rule_sets.forget(workspace_id))

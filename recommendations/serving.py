@@ -16,15 +16,26 @@ import scipy.sparse as sp
 from django.db.models import Count, Q
 
 from catalog.models import Interaction, Item, ItemTag, Rating
+from recommendations import rules
 from recommendations.engine.weighting import EVENT_WEIGHTS, event_weights, rating_weights
 from recommendations.loading import LoadedModel, active_models
+from recommendations.models import Rule
 
-__all__ = ["LoadedModel", "Recommendation", "active_models", "feed_for_user", "popular_items", "similar_items_for"]
+__all__ = [
+    "LoadedModel", "Placed", "Recommendation", "active_models", "feed_for_user", "popular_items", "similar_items_for",
+    "with_rules",
+]  # fmt: skip
 
 log = logging.getLogger(__name__)
 NEW_ITEMS_SCANNED = 500  # newest items not yet in the model that content matching considers
 LIKED_RATING = 4.0
 LIKED_EVENT_WEIGHT = 2.0  # play and stronger
+RULE_CANDIDATES = 3  # with rules in force, a list reads this many times its length, so blocks still leave enough
+
+
+def candidates_wanted(*, workspace: int, placement: str, limit: int) -> int:
+    """How many candidates a list of `limit` reads: more when rules may block, bury or boost some of them."""
+    return limit * RULE_CANDIDATES + 10 if rules.in_force(workspace=workspace, placement=placement) else limit
 
 
 @dataclass
@@ -33,6 +44,53 @@ class Recommendation:
     score: float
     reason: str
     because: list[Item] = field(default_factory=list)
+    rule: int | None = None  # the rule that placed (pin) or moved (boost, bury) it
+
+
+@dataclass
+class Placed:
+    """An entry of a list after its rules: `source` is its index among the candidates, None for a pinned
+    item brought in."""
+
+    item: Item
+    score: float
+    rule: int | None
+    featured: bool
+    source: int | None
+
+
+def with_rules(
+    items: list[Item], scores, *, workspace: int, placement: str, user, limit: int, queryset=None, seen=None
+) -> list[Placed] | None:
+    """`items` (candidates, best first, scored `scores`) after the workspace's rules for `placement`, at most
+    `limit` of them; None when no rule applies, so the list stays as it is.
+
+    queryset: where pinned items brought in are read from (default: the workspace's visible items), so a
+    filtered list (a kind, a genre) stays filtered. seen: the pks the person rated or acted on (default:
+    read when a pin needs them); a pin never brings one back.
+    """
+    shaped = rules.shape(
+        workspace=workspace, placement=placement, user=user, pks=[item.pk for item in items], scores=scores,
+        seen=seen or rules.seen_by(user),
+    )  # fmt: skip
+    if shaped is None:
+        return None
+    index = {item.pk: n for n, item in enumerate(items)}
+    brought = [pk for pk in shaped.pks.tolist() if pk not in index]
+    extra = (Item.objects.active() if queryset is None else queryset).of(workspace).in_bulk(brought) if brought else {}
+    placed = []
+    entries = zip(
+        shaped.pks.tolist(), shaped.scores.tolist(), shaped.rules.tolist(), shaped.featured.tolist(), strict=True
+    )
+    for pk, score, rule, featured in entries:
+        source = index.get(pk)
+        item = items[source] if source is not None else extra.get(pk)
+        if item is None:
+            continue  # a pinned item that is hidden, of another kind or genre than the list, or gone
+        placed.append(Placed(item, score, rule or None, featured, source))
+        if len(placed) == limit:
+            break
+    return placed
 
 
 def history_row(*, user, loaded: LoadedModel) -> tuple[sp.csr_matrix, dict[int, float], dict[int, str]]:
@@ -73,12 +131,31 @@ def hidden_mask(loaded: LoadedModel) -> np.ndarray:
     return mask
 
 
-def feed_for_user(*, user, workspace: int, limit: int = 20, item_filter: Q | None = None) -> list[Recommendation]:
-    """Personal recommendations from the workspace's items, with reasons; popular items when there is no
-    model or no history.
+def feed_for_user(
+    *, user, workspace: int, limit: int = 20, item_filter: Q | None = None, placement: str = Rule.Placement.TOP_PICKS
+) -> list[Recommendation]:
+    """Personal recommendations from the workspace's items, with reasons, shaped by the rules of `placement`;
+    popular items when there is no model or no history.
 
     Never fails because of the model: a scoring error is logged and popular items serve.
     """
+    wanted = candidates_wanted(workspace=workspace, placement=placement, limit=limit)
+    found = _feed(user=user, workspace=workspace, limit=wanted, item_filter=item_filter)
+    placed = with_rules(
+        [r.item for r in found], [r.score for r in found], workspace=workspace, placement=placement, user=user,
+        limit=limit, queryset=None if item_filter is None else Item.objects.filter(item_filter),
+    )  # fmt: skip
+    if placed is None:
+        return found[:limit]
+    return [
+        Recommendation(p.item, p.score, rules.FEATURED, [], p.rule)
+        if p.featured or p.source is None
+        else Recommendation(p.item, p.score, found[p.source].reason, found[p.source].because, p.rule)
+        for p in placed
+    ]
+
+
+def _feed(*, user, workspace: int, limit: int, item_filter: Q | None) -> list[Recommendation]:
     loaded = active_models.get(workspace)
     if loaded is None or not user.is_authenticated:
         return popular_for_user(user=user, workspace=workspace, limit=limit, item_filter=item_filter)
@@ -243,13 +320,27 @@ def popular_for_user(*, user, workspace: int, limit: int = 20, item_filter: Q | 
     ]
 
 
-def similar_items_for(*, item: Item, limit: int = 12, items=None) -> list[Item]:
-    """Items of `item`'s workspace most like it under that workspace's active model; same-genre
-    favourites without one.
+def similar_items_for(
+    *, item: Item, limit: int = 12, items=None, placement: str = Rule.Placement.SIMILAR, user=None
+) -> list[Item]:
+    """Items of `item`'s workspace most like it under that workspace's active model (same-genre
+    favourites without one), shaped by the rules of `placement` for `user` (None: anyone).
 
     items: the queryset they are read from (default: every visible item, all fields), always
     narrowed to the item's workspace.
     """
+    wanted = candidates_wanted(workspace=item.workspace_id, placement=placement, limit=limit)
+    similar = _similar(item=item, limit=wanted, items=items)
+    placed = with_rules(
+        similar, -np.arange(len(similar), dtype=np.float64), workspace=item.workspace_id, placement=placement,
+        user=user, limit=limit, queryset=items,
+    )  # fmt: skip
+    if placed is None:
+        return similar[:limit]
+    return [p.item for p in placed if p.item.pk != item.pk]
+
+
+def _similar(*, item: Item, limit: int, items) -> list[Item]:
     items = (Item.objects.active() if items is None else items).of(item.workspace_id)
     loaded = active_models.get(item.workspace_id)
     col = loaded.column(item.pk) if loaded else -1

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from catalog.models import Interaction, Item, Rating
 from recommendations.models import TrendingScore
+from recommendations.serving import candidates_wanted, with_rules
 
 log = logging.getLogger(__name__)
 KEEP = 500  # items stored; rows show at most a few dozen
@@ -95,11 +96,28 @@ def workspaces_recently_active() -> list[int]:
     return sorted(active)
 
 
-def trending_items(*, workspace, limit: int = 20, kind: str | None = None, exclude_pks=(), items=None) -> list[Item]:
+def trending_items(
+    *, workspace, limit: int = 20, kind: str | None = None, exclude_pks=(), items=None, placement: str = "", user=None
+) -> list[Item]:
     """The workspace's trending items that are visible now; the most popular when nothing was computed yet.
 
     items: the queryset they are read from (default: every visible item), always narrowed to the workspace.
+    placement: the list's placement, whose rules shape it for `user`; none by default (the website's
+    rows apply theirs to candidates everyone shares, see recommendations.feed).
     """
+    if not placement:
+        return _trending(workspace=workspace, limit=limit, kind=kind, exclude_pks=exclude_pks, items=items)
+    wanted = candidates_wanted(workspace=workspace, placement=placement, limit=limit)
+    found = _trending(workspace=workspace, limit=wanted, kind=kind, exclude_pks=exclude_pks, items=items)
+    queryset = (Item.objects.active() if items is None else items).filter(**({"kind": kind} if kind else {}))
+    placed = with_rules(
+        found, -np.arange(len(found), dtype=np.float64), workspace=workspace, placement=placement, user=user,
+        limit=limit, queryset=queryset,
+    )  # fmt: skip
+    return found[:limit] if placed is None else [p.item for p in placed]
+
+
+def _trending(*, workspace, limit: int, kind: str | None, exclude_pks, items) -> list[Item]:
     queryset = (Item.objects.active() if items is None else items).of(workspace).exclude(pk__in=exclude_pks)
     if kind:
         queryset = queryset.filter(kind=kind)

@@ -20,6 +20,7 @@ from api.serializers import (
 )
 from api.views.base import ClientView, body_list, reject_empty_params, with_item_relations
 from catalog.models import API_ITEM_SOURCE, Item
+from recommendations.models import Rule
 from recommendations.serving import similar_items_for
 from recommendations.trending import trending_items
 
@@ -87,7 +88,8 @@ class SimilarItemsView(ClientView):
     def get(self, request, pk):
         params = SimilarQuerySerializer.validated(request.query_params)
         item = item_visible_get(client=self.client, pk=pk)
-        similar = similar_items_for(item=item, limit=params["limit"])
+        placement = params.get("placement", Rule.Placement.API_SIMILAR)
+        similar = similar_items_for(item=item, limit=params["limit"], placement=placement)
         items = with_item_relations(similar)
         return Response({"results": ItemSerializer(items, many=True, context={"client": self.client}).data})
 
@@ -99,6 +101,9 @@ class TrendingView(ClientView):
     )  # fmt: skip
     def get(self, request):
         params = TrendingQuerySerializer.validated(request.query_params)
-        items = trending_items(workspace=self.client.workspace_id, limit=params["limit"], kind=params.get("kind"))
+        items = trending_items(
+            workspace=self.client.workspace_id, limit=params["limit"], kind=params.get("kind"),
+            placement=params.get("placement", Rule.Placement.API_TRENDING),
+        )  # fmt: skip
         items = with_item_relations(items)
         return Response({"results": ItemSerializer(items, many=True, context={"client": self.client}).data})

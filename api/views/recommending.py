@@ -17,6 +17,7 @@ from api.serializers import ItemSerializer
 from api.views.base import with_item_relations
 from core.workspaces import default_workspace_id
 from recommendations.feed_cache import Person, feed_cached
+from recommendations.models import Rule
 from recommendations.serving import feed_for_user
 
 
@@ -44,15 +45,18 @@ def recommendations_response(*, client, user: str | int, params: dict) -> HttpRe
 
 
 def _compute(*, user, workspace: int, client, params: dict, version) -> dict:
+    default = Rule.Placement.ME_FEED if client is None else Rule.Placement.API_RECOMMENDATIONS
+    placement = params.get("placement", default)
     recommendations = feed_for_user(
-        user=user, workspace=workspace, limit=params["limit"], item_filter=_item_filter(client, params)
-    )
+        user=user, workspace=workspace, limit=params["limit"], item_filter=_item_filter(client, params),
+        placement=placement,
+    )  # fmt: skip
     with_item_relations([r.item for r in recommendations])
     item_data = ItemSerializer([r.item for r in recommendations], many=True, context={"client": client}).data
     return {
         "model_version": version,
         "results": [
-            {"item": data, "score": r.score, "reason": r.reason, "because": [b.pk for b in r.because]}
+            {"item": data, "score": r.score, "reason": r.reason, "because": [b.pk for b in r.because], "rule": r.rule}
             for r, data in zip(recommendations, item_data, strict=True)
         ],
     }

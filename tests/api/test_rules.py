@@ -103,3 +103,71 @@ def test_the_schema_documents_the_rules_endpoints(client):
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
     assert {"get", "post"} <= set(schema["paths"]["/api/v1/rules/"])
     assert {"get", "put", "patch", "delete"} <= set(schema["paths"]["/api/v1/rules/{id}/"])
+
+
+RECS = "/api/v1/users/u1/recommendations/"
+
+
+@pytest.fixture
+def popular(merchant):
+    """Twelve films, most popular first, and a user u1 who viewed the last one."""
+    hits = [ItemFactory(title=f"Hit {i}", rating_count=20 - i) for i in range(12)]
+    assert merchant.post("/api/v1/events/", [{"user": "u1", "item": hits[-1].pk, "kind": "view"}]).status_code == 200
+    return hits
+
+
+def served(partner, path=RECS, **params) -> list[dict]:
+    response = partner.get(path, params)
+    assert response.status_code == 200, response.json()
+    return response.json()["results"]
+
+
+def test_a_cached_list_follows_a_rule_created_and_deleted_a_moment_ago(merchant, popular):
+    before = served(merchant)
+    assert served(merchant) == before  # cached
+    obscure = ItemFactory(title="Least popular documentary", rating_count=0)
+    pin = merchant.post(PATH, {"name": "Doc", "action": "pin", "position": 1, "target": "item", "item": obscure.pk})
+    first = served(merchant)[0]
+    assert (first["item"]["id"], first["reason"], first["rule"]) == (obscure.pk, "Featured", pin.json()["id"])
+    merchant.delete(f"{PATH}{pin.json()['id']}/")
+    assert obscure.pk not in [r["item"]["id"] for r in served(merchant)]
+
+
+def test_a_block_of_a_genre_removes_all_its_items(merchant, popular):
+    drama = GenreFactory(name="Drama")
+    for item in popular[::2]:
+        item.genres.add(drama)
+    assert (
+        merchant.post(PATH, {"name": "No drama", "action": "block", "target": "genre", "genre": "drama"}).status_code
+        == 201
+    )
+    listed = {r["item"]["id"] for r in served(merchant)}
+    assert listed and not listed & {item.pk for item in popular[::2]}
+
+
+def test_the_placement_parameter_chooses_whose_rules_apply(merchant, popular):
+    merchant.post(PATH, {"name": "Home only", "action": "block", "target": "item", "item": popular[0].pk,
+                         "placement": "home"})  # fmt: skip
+    assert served(merchant)[0]["item"]["id"] == popular[0].pk
+    assert popular[0].pk not in [r["item"]["id"] for r in served(merchant, placement="home")]
+
+
+def test_similar_and_trending_follow_their_placements_rules(merchant, popular):
+    merchant.post(PATH, {"name": "x", "action": "block", "target": "item", "item": popular[1].pk,
+                         "placement": "api_trending"})  # fmt: skip
+    trending = served(merchant, "/api/v1/trending/")
+    assert popular[1].pk not in [i["id"] for i in trending] and popular[2].pk in [i["id"] for i in trending]
+
+
+@pytest.mark.parametrize("path", [RECS, "/api/v1/trending/", "/api/v1/items/{pk}/similar/"])
+@pytest.mark.parametrize(("name", "value"), [("diversity", "1.5"), ("diversity", "-0.1"), ("diversity", "much"),
+                                             ("placement", "sidebar"), ("placement", "")])  # fmt: skip
+def test_placement_and_diversity_are_validated(merchant, popular, path, name, value):
+    response = merchant.get(path.format(pk=popular[0].pk), {name: value})
+    assert response.status_code == 400
+    assert name in response.json()["error"]["details"]
+
+
+@pytest.mark.parametrize("value", ["0", "0.5", "1"])
+def test_diversity_within_zero_and_one_is_accepted(merchant, popular, value):
+    assert len(served(merchant, diversity=value)) == 11
