@@ -97,6 +97,13 @@ class Shaped:
     featured: np.ndarray
 
 
+def unshaped(pks, scores) -> Shaped:
+    """A list as it is, in the shape rules give it (no rule, nothing pinned)."""
+    pks = np.asarray(pks, dtype=np.int64)
+    return Shaped(pks, np.asarray(scores, dtype=np.float64), np.zeros(len(pks), dtype=np.int64),
+                  np.zeros(len(pks), dtype=bool))  # fmt: skip
+
+
 def apply(
     rules: RuleSet, pks: np.ndarray, scores: np.ndarray, *, live: np.ndarray, excluded: np.ndarray | None = None
 ) -> Shaped:

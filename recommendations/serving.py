@@ -17,6 +17,8 @@ from django.db.models import Count, Q
 
 from catalog.models import Interaction, Item, ItemTag, Rating
 from recommendations import rules
+from recommendations.diversity import diversify
+from recommendations.engine.diversity import POOL_PER_SLOT
 from recommendations.engine.weighting import EVENT_WEIGHTS, event_weights, rating_weights
 from recommendations.loading import LoadedModel, active_models
 from recommendations.models import Rule
@@ -33,9 +35,13 @@ LIKED_EVENT_WEIGHT = 2.0  # play and stronger
 RULE_CANDIDATES = 3  # with rules in force, a list reads this many times its length, so blocks still leave enough
 
 
-def candidates_wanted(*, workspace: int, placement: str, limit: int) -> int:
-    """How many candidates a list of `limit` reads: more when rules may block, bury or boost some of them."""
-    return limit * RULE_CANDIDATES + 10 if rules.in_force(workspace=workspace, placement=placement) else limit
+def candidates_wanted(*, workspace: int, placement: str, limit: int, diversity: float = 0.0) -> int:
+    """How many candidates a list of `limit` reads: more when rules may block, bury or boost some of them,
+    and the pool diversity re-ranks from when it is asked for."""
+    wanted = limit * POOL_PER_SLOT if diversity > 0 else limit
+    if rules.in_force(workspace=workspace, placement=placement):
+        wanted = max(wanted, limit * RULE_CANDIDATES + 10)
+    return wanted
 
 
 @dataclass
@@ -60,10 +66,20 @@ class Placed:
 
 
 def with_rules(
-    items: list[Item], scores, *, workspace: int, placement: str, user, limit: int, queryset=None, seen=None
+    items: list[Item],
+    scores,
+    *,
+    workspace: int,
+    placement: str,
+    user,
+    limit: int,
+    queryset=None,
+    seen=None,
+    diversity: float = 0.0,
 ) -> list[Placed] | None:
-    """`items` (candidates, best first, scored `scores`) after the workspace's rules for `placement`, at most
-    `limit` of them; None when no rule applies, so the list stays as it is.
+    """`items` (candidates, best first, scored `scores`) after the workspace's rules for `placement`, then
+    re-ranked for `diversity` (pinned items keep their positions), at most `limit` of them; None when no
+    rule applies and no diversity is asked for, so the list stays as it is.
 
     queryset: where pinned items brought in are read from (default: the workspace's visible items), so a
     filtered list (a kind, a genre) stays filtered. seen: the pks the person rated or acted on (default:
@@ -73,8 +89,12 @@ def with_rules(
         workspace=workspace, placement=placement, user=user, pks=[item.pk for item in items], scores=scores,
         seen=seen or rules.seen_by(user),
     )  # fmt: skip
-    if shaped is None:
+    if shaped is None and not diversity > 0:
         return None
+    if shaped is None:
+        shaped = rules.unshaped([item.pk for item in items], scores)
+    if diversity > 0:
+        shaped = _diversified(shaped, workspace=workspace, diversity=diversity, limit=limit)
     index = {item.pk: n for n, item in enumerate(items)}
     brought = [pk for pk in shaped.pks.tolist() if pk not in index]
     extra = (Item.objects.active() if queryset is None else queryset).of(workspace).in_bulk(brought) if brought else {}
@@ -131,19 +151,35 @@ def hidden_mask(loaded: LoadedModel) -> np.ndarray:
     return mask
 
 
+def _diversified(shaped: rules.Shaped, *, workspace: int, diversity: float, limit: int) -> rules.Shaped:
+    """The list re-ranked by recommendations.diversity, its pinned items where the rules put them."""
+    fixed = {n: pk for n, (pk, pinned) in enumerate(zip(shaped.pks.tolist(), shaped.featured.tolist(), strict=True))
+             if pinned}  # fmt: skip
+    chosen = diversify(workspace, shaped.pks, shaped.scores, diversity=diversity, limit=limit, fixed=fixed)
+    at = {pk: n for n, pk in enumerate(shaped.pks.tolist())}
+    pick = np.array([at[pk] for pk in chosen.tolist()], dtype=np.int64)
+    return rules.Shaped(shaped.pks[pick], shaped.scores[pick], shaped.rules[pick], shaped.featured[pick])
+
+
 def feed_for_user(
-    *, user, workspace: int, limit: int = 20, item_filter: Q | None = None, placement: str = Rule.Placement.TOP_PICKS
+    *,
+    user,
+    workspace: int,
+    limit: int = 20,
+    item_filter: Q | None = None,
+    placement: str = Rule.Placement.TOP_PICKS,
+    diversity: float = 0.0,
 ) -> list[Recommendation]:
     """Personal recommendations from the workspace's items, with reasons, shaped by the rules of `placement`;
     popular items when there is no model or no history.
 
     Never fails because of the model: a scoring error is logged and popular items serve.
     """
-    wanted = candidates_wanted(workspace=workspace, placement=placement, limit=limit)
+    wanted = candidates_wanted(workspace=workspace, placement=placement, limit=limit, diversity=diversity)
     found = _feed(user=user, workspace=workspace, limit=wanted, item_filter=item_filter)
     placed = with_rules(
         [r.item for r in found], [r.score for r in found], workspace=workspace, placement=placement, user=user,
-        limit=limit, queryset=None if item_filter is None else Item.objects.filter(item_filter),
+        limit=limit, queryset=None if item_filter is None else Item.objects.filter(item_filter), diversity=diversity,
     )  # fmt: skip
     if placed is None:
         return found[:limit]
@@ -321,7 +357,13 @@ def popular_for_user(*, user, workspace: int, limit: int = 20, item_filter: Q | 
 
 
 def similar_items_for(
-    *, item: Item, limit: int = 12, items=None, placement: str = Rule.Placement.SIMILAR, user=None
+    *,
+    item: Item,
+    limit: int = 12,
+    items=None,
+    placement: str = Rule.Placement.SIMILAR,
+    user=None,
+    diversity: float = 0.0,
 ) -> list[Item]:
     """Items of `item`'s workspace most like it under that workspace's active model (same-genre
     favourites without one), shaped by the rules of `placement` for `user` (None: anyone).
@@ -329,11 +371,11 @@ def similar_items_for(
     items: the queryset they are read from (default: every visible item, all fields), always
     narrowed to the item's workspace.
     """
-    wanted = candidates_wanted(workspace=item.workspace_id, placement=placement, limit=limit)
+    wanted = candidates_wanted(workspace=item.workspace_id, placement=placement, limit=limit, diversity=diversity)
     similar = _similar(item=item, limit=wanted, items=items)
     placed = with_rules(
         similar, -np.arange(len(similar), dtype=np.float64), workspace=item.workspace_id, placement=placement,
-        user=user, limit=limit, queryset=items,
+        user=user, limit=limit, queryset=items, diversity=diversity,
     )  # fmt: skip
     if placed is None:
         return similar[:limit]

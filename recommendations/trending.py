@@ -97,22 +97,30 @@ def workspaces_recently_active() -> list[int]:
 
 
 def trending_items(
-    *, workspace, limit: int = 20, kind: str | None = None, exclude_pks=(), items=None, placement: str = "", user=None
+    *,
+    workspace,
+    limit: int = 20,
+    kind: str | None = None,
+    exclude_pks=(),
+    items=None,
+    placement: str = "",
+    user=None,
+    diversity: float = 0.0,
 ) -> list[Item]:
     """The workspace's trending items that are visible now; the most popular when nothing was computed yet.
 
     items: the queryset they are read from (default: every visible item), always narrowed to the workspace.
     placement: the list's placement, whose rules shape it for `user`; none by default (the website's
-    rows apply theirs to candidates everyone shares, see recommendations.feed).
+    rows apply theirs to candidates everyone shares, see recommendations.feed). diversity: see serving.with_rules.
     """
-    if not placement:
+    if not placement and not diversity > 0:
         return _trending(workspace=workspace, limit=limit, kind=kind, exclude_pks=exclude_pks, items=items)
-    wanted = candidates_wanted(workspace=workspace, placement=placement, limit=limit)
+    wanted = candidates_wanted(workspace=workspace, placement=placement, limit=limit, diversity=diversity)
     found = _trending(workspace=workspace, limit=wanted, kind=kind, exclude_pks=exclude_pks, items=items)
     queryset = (Item.objects.active() if items is None else items).filter(**({"kind": kind} if kind else {}))
     placed = with_rules(
         found, -np.arange(len(found), dtype=np.float64), workspace=workspace, placement=placement, user=user,
-        limit=limit, queryset=queryset,
+        limit=limit, queryset=queryset, diversity=diversity,
     )  # fmt: skip
     return found[:limit] if placed is None else [p.item for p in placed]
 

@@ -171,3 +171,27 @@ def test_placement_and_diversity_are_validated(merchant, popular, path, name, va
 @pytest.mark.parametrize("value", ["0", "0.5", "1"])
 def test_diversity_within_zero_and_one_is_accepted(merchant, popular, value):
     assert len(served(merchant, diversity=value)) == 11
+
+
+@pytest.fixture
+def one_genre_on_top(merchant):
+    """The 20 most popular films are dramas, then 10 comedies and 10 westerns; u1 viewed something else."""
+    genres = [GenreFactory(name=name) for name in ("Drama", "Comedy", "Western")]
+    films = [ItemFactory(title=f"F{n}", rating_count=100 - n, genres=[genres[0 if n < 20 else 1 + n % 2]])
+             for n in range(40)]  # fmt: skip
+    merchant.post("/api/v1/events/", [{"user": "u1", "item": ItemFactory(title="Seen").pk, "kind": "view"}])
+    return films
+
+
+def drama_share(results) -> float:
+    return sum("Drama" in r["item"]["genres"] for r in results) / len(results)
+
+
+def test_diversity_spreads_the_list_over_genres_and_keeps_pins(merchant, one_genre_on_top):
+    plain = served(merchant, limit=10, diversity=0)
+    spread = served(merchant, limit=10, diversity=1)
+    assert drama_share(plain) == 1.0
+    assert len(spread) == 10 and drama_share(spread) <= 0.6
+    pinned = one_genre_on_top[-1]
+    merchant.post(PATH, {"name": "Pin", "action": "pin", "position": 3, "target": "item", "item": pinned.pk})
+    assert served(merchant, limit=10, diversity=1)[2]["item"]["id"] == pinned.pk
