@@ -289,39 +289,26 @@ class MyEventSerializer(serializers.Serializer):
 # --- Merchandising rules ------------------------------------------------------------------------
 
 
-class GenreReferenceField(serializers.RelatedField):
-    """A genre of the client's workspace by slug or name (case-insensitive); its slug on output."""
+class NamedReferenceField(serializers.RelatedField):
+    """A genre or tag of the client's workspace by name (case-insensitive) or slug; shown by `shown_as`."""
 
-    default_error_messages = {
-        "does_not_exist": "No genre {value!r} in this workspace.",
-        "invalid": "A genre slug or name.",
-    }
+    default_error_messages = {"does_not_exist": "No {what} {value!r} in this workspace.", "invalid": "A {what} name."}
 
-    def to_internal_value(self, data):
-        if not isinstance(data, str) or not data.strip():
-            self.fail("invalid")
-        genre = self.get_queryset().filter(Q(slug=data) | Q(name__iexact=data)).first()
-        if genre is None:
-            self.fail("does_not_exist", value=data)
-        return genre
-
-    def to_representation(self, value):
-        return value.slug
-
-
-class TagReferenceField(serializers.RelatedField):
-    default_error_messages = {"does_not_exist": "No tag {value!r} in this workspace.", "invalid": "A tag name."}
+    def __init__(self, *, what: str, shown_as: str, by_slug: bool, **kwargs):
+        self.what, self.shown_as, self.by_slug = what, shown_as, by_slug
+        super().__init__(**kwargs)
 
     def to_internal_value(self, data):
         if not isinstance(data, str) or not data.strip():
-            self.fail("invalid")
-        tag = self.get_queryset().filter(name__iexact=data).first()
-        if tag is None:
-            self.fail("does_not_exist", value=data)
-        return tag
+            self.fail("invalid", what=self.what)
+        match = Q(name__iexact=data) | (Q(slug=data) if self.by_slug else Q())
+        found = self.get_queryset().filter(match).first()
+        if found is None:
+            self.fail("does_not_exist", what=self.what, value=data)
+        return found
 
     def to_representation(self, value):
-        return value.name
+        return getattr(value, self.shown_as)
 
 
 class RuleSerializer(serializers.ModelSerializer):
@@ -330,10 +317,14 @@ class RuleSerializer(serializers.ModelSerializer):
     item = serializers.PrimaryKeyRelatedField(
         queryset=Item.objects.none(), required=False, allow_null=True, help_text="Target item (Encore id)."
     )
-    genre = GenreReferenceField(
-        queryset=Genre.objects.none(), required=False, allow_null=True, help_text="Target genre: slug or name."
-    )
-    tag = TagReferenceField(queryset=Tag.objects.none(), required=False, allow_null=True, help_text="Target tag name.")
+    genre = NamedReferenceField(
+        what="genre", shown_as="slug", by_slug=True, queryset=Genre.objects.none(), required=False, allow_null=True,
+        help_text="Target genre: slug or name.",
+    )  # fmt: skip
+    tag = NamedReferenceField(
+        what="tag", shown_as="name", by_slug=False, queryset=Tag.objects.none(), required=False, allow_null=True,
+        help_text="Target tag name.",
+    )  # fmt: skip
     name = StrictCharField(max_length=100)
     weight = StrictFloatField(required=False, help_text="Boost and bury: a factor above 1 (default 2).")
     kind = serializers.ChoiceField(choices=Item.Kind.choices, required=False, allow_blank=True)
