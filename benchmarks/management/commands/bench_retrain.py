@@ -19,6 +19,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
+from accounts.models import Profile
 from catalog.models import Item, Rating
 from recommendations.models import ModelVersion
 
@@ -102,7 +103,10 @@ class Command(BaseCommand):
         self.stdout.write(f"loaded into PostgreSQL in {seconds:.1f}s ({X.nnz / seconds:,.0f} ratings/s)")
 
     def _load_users_and_items(self, n_users, n_items):
-        now = datetime.now(UTC)
+        """Users and items of the website's workspace, `default` (every person has a profile there)."""
+        from core.workspaces import default_workspace_id
+
+        now, workspace_id = datetime.now(UTC), default_workspace_id()
         User = get_user_model()
         with connection.cursor() as cursor:
             columns = "password, is_superuser, username, first_name, last_name, email, is_staff, is_active, date_joined"
@@ -110,15 +114,21 @@ class Command(BaseCommand):
                 for u in range(n_users):
                     copy.write_row(("!", False, f"synthetic{u}", "", "", "", False, True, now))
             columns = (
-                "kind, title, description, creators, image_url, source, source_id, external_ids, is_active, "
-                "rating_count, created_at, updated_at"
+                "workspace_id, kind, title, description, creators, image_url, source, source_id, external_ids, "
+                "is_active, rating_count, created_at, updated_at"
             )
             with cursor.cursor.copy(f"COPY {Item._meta.db_table} ({columns}) FROM STDIN") as copy:
                 for i in range(n_items):
                     copy.write_row(
-                        ("movie", f"Synthetic {i}", "", "[]", "", "synthetic", str(i), "{}", True, 0, now, now)
-                    )
+                        (workspace_id, "movie", f"Synthetic {i}", "", "[]", "", "synthetic", str(i), "{}", True, 0,
+                         now, now)
+                    )  # fmt: skip
         users = dict(User.objects.filter(username__startswith="synthetic").values_list("username", "pk"))
+        with connection.cursor() as cursor:
+            sql = f"COPY {Profile._meta.db_table} (user_id, workspace_id, onboarding_skipped) FROM STDIN"
+            with cursor.cursor.copy(sql) as copy:
+                for pk in users.values():
+                    copy.write_row((pk, workspace_id, False))
         items = dict(Item.objects.filter(source="synthetic").values_list("source_id", "pk"))
         return (
             np.array([users[f"synthetic{u}"] for u in range(n_users)], dtype=np.int64),
