@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 from django.db import connection, transaction
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max
 from django.utils import timezone
 
 from catalog.models import Interaction, Item, ItemTag, Rating
@@ -182,38 +182,11 @@ def _pin(rules, pins, blocks, excluded, pks, scores, rule_of, featured):
 
 
 def compile_rules(workspace_id: int, *, stamp: tuple = ()) -> RuleSet:
-    """The workspace's active rules (whatever their window) as a RuleSet: one query per kind of target."""
+    """The workspace's active rules (whatever their window) as a RuleSet: a few queries, whatever their number."""
     found = list(Rule.objects.filter(workspace_id=workspace_id, is_active=True).order_by("pk"))
     if not found:
         return RuleSet.empty(stamp)
-    items = Item.objects.filter(workspace_id=workspace_id)
-    targets: list[Iterable[int]] = []
-    for rule in found:
-        match rule.target:
-            case Rule.Target.ITEM:
-                targets.append([rule.item_id])
-            case Rule.Target.GENRE:
-                targets.append(
-                    Item.genres.through.objects.filter(genre_id=rule.genre_id).values_list("item_id", flat=True)
-                )
-            case Rule.Target.TAG:
-                targets.append(ItemTag.objects.filter(tag_id=rule.tag_id).values_list("item_id", flat=True))
-            case Rule.Target.KIND:
-                targets.append(items.filter(kind=rule.kind).values_list("pk", flat=True))
-            case Rule.Target.CREATOR:
-                targets.append(items.filter(creators__contains=[rule.creator]).values_list("pk", flat=True)
-                               if _json_contains() else _creator_pks(items, rule.creator))  # fmt: skip
-            case Rule.Target.YEAR_RANGE:
-                years = Q()
-                if rule.year_min is not None:
-                    years &= Q(year__gte=rule.year_min)
-                if rule.year_max is not None:
-                    years &= Q(year__lte=rule.year_max)
-                targets.append(items.filter(years).values_list("pk", flat=True))
-            case _:
-                since = timezone.now() - timezone.timedelta(days=rule.new_days or 0)
-                targets.append(items.filter(created_at__gte=since).values_list("pk", flat=True))
-    lists = [np.fromiter(t, dtype=np.int64) for t in targets]
+    lists = _targets(found, workspace_id)
     universe = np.unique(np.concatenate(lists)) if lists else np.zeros(0, dtype=np.int64)
     row = np.repeat(np.arange(len(lists)), [len(t) for t in lists])
     col = np.searchsorted(universe, np.concatenate(lists))
@@ -234,6 +207,59 @@ def compile_rules(workspace_id: int, *, stamp: tuple = ()) -> RuleSet:
         universe=universe,
         members=members,
     )
+
+
+def _targets(found: list[Rule], workspace_id: int) -> list[np.ndarray]:
+    """Each rule's target item pks: one query for all genre targets, one for all tags, one reading the
+    workspace's items' kind and year when a rule targets those, one per creator or "new" rule."""
+    kinds = {r.target for r in found}
+    genres = _grouped(Item.genres.through.objects.filter(
+        genre_id__in=[r.genre_id for r in found if r.target == Rule.Target.GENRE]).values_list("genre_id", "item_id"),
+    ) if Rule.Target.GENRE in kinds else {}  # fmt: skip
+    tags = _grouped(ItemTag.objects.filter(
+        tag_id__in=[r.tag_id for r in found if r.target == Rule.Target.TAG]).values_list("tag_id", "item_id"),
+    ) if Rule.Target.TAG in kinds else {}  # fmt: skip
+    items = Item.objects.filter(workspace_id=workspace_id)
+    if kinds & {Rule.Target.KIND, Rule.Target.YEAR_RANGE}:
+        rows = list(items.values_list("pk", "kind", "year"))
+        pks = np.array([row[0] for row in rows], dtype=np.int64)
+        kind = np.array([row[1] for row in rows], dtype=object)
+        year = np.array([np.nan if row[2] is None else row[2] for row in rows], dtype=np.float64)
+    empty = np.zeros(0, dtype=np.int64)
+    lists = []
+    for rule in found:
+        match rule.target:
+            case Rule.Target.ITEM:
+                lists.append(np.array([rule.item_id], dtype=np.int64))
+            case Rule.Target.GENRE:
+                lists.append(genres.get(rule.genre_id, empty))
+            case Rule.Target.TAG:
+                lists.append(tags.get(rule.tag_id, empty))
+            case Rule.Target.KIND:
+                lists.append(pks[kind == rule.kind])
+            case Rule.Target.CREATOR:
+                lists.append(np.fromiter(
+                    items.filter(creators__contains=[rule.creator]).values_list("pk", flat=True)
+                    if _json_contains() else _creator_pks(items, rule.creator), dtype=np.int64,
+                ))  # fmt: skip
+            case Rule.Target.YEAR_RANGE:
+                low = -np.inf if rule.year_min is None else rule.year_min
+                high = np.inf if rule.year_max is None else rule.year_max
+                lists.append(pks[(year >= low) & (year <= high)])
+            case _:  # new: the few items added lately, through the created_at index
+                since = timezone.now() - timezone.timedelta(days=rule.new_days or 0)
+                lists.append(
+                    np.fromiter(items.filter(created_at__gte=since).values_list("pk", flat=True), dtype=np.int64)
+                )
+    return lists
+
+
+def _grouped(pairs) -> dict[int, np.ndarray]:
+    """(key, item pk) rows -> {key: item pks}."""
+    rows = np.array(list(pairs), dtype=np.int64).reshape(-1, 2)
+    rows = rows[np.argsort(rows[:, 0], kind="stable")]
+    keys, starts = np.unique(rows[:, 0], return_index=True)
+    return dict(zip(keys.tolist(), np.split(rows[:, 1], starts[1:]), strict=True))
 
 
 def _json_contains() -> bool:
