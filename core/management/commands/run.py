@@ -37,7 +37,9 @@ class Command(BaseCommand):
             python, "-m", "gunicorn", "config.wsgi", "--bind", bind, "--workers", str(web_workers),
             "--threads", "4", "--access-logfile", "-",
         ]  # fmt: skip
-        for stop_signal in (signal.SIGTERM, signal.SIGHUP):
+        # SIGINT too: a process started in the background by a shell inherits SIGINT ignored, and
+        # Python then never turns Ctrl-C (or `kill -INT`) into KeyboardInterrupt.
+        for stop_signal in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(stop_signal, _interrupt)
         processes = []
         try:
