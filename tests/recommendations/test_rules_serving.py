@@ -6,10 +6,12 @@ import pytest
 from django.utils import timezone
 
 from catalog.models import Interaction, Item
+from core import process_caches
 from core.workspaces import default_workspace
+from recommendations import rules
 from recommendations.feed import home_feed
 from recommendations.models import Rule
-from recommendations.rules import FEATURED, rule_delete, rule_save
+from recommendations.rules import FEATURED, rule_delete, rule_save, rule_sets
 from recommendations.serving import feed_for_user, similar_items_for
 from recommendations.trending import trending_items
 from tests.factories import GenreFactory, InteractionFactory, ItemFactory, RatingFactory, TagFactory, UserFactory
@@ -193,3 +195,18 @@ def test_the_home_page_rows_follow_their_placements(shelf, client):
     popular = next(row for row in rows if row.key == "popular")
     assert popular.cards[0].item == shelf[9] and popular.cards[0].reason == FEATURED
     assert not {card.item for card in popular.cards} & set(shelf[:5])
+
+
+def test_a_rule_written_by_another_process_counts_once_the_stamp_is_checked(shelf, person, monkeypatch):
+    assert titles(person)[0] == "Film 0"
+    Rule.objects.create(workspace=default_workspace(), name="elsewhere", action="block", target="item", item=shelf[0])
+    assert titles(person)[0] == "Film 0"  # this process checks the stamp every CHECK_SECONDS
+    monkeypatch.setattr(rules, "CHECK_SECONDS", 0.0)
+    assert titles(person)[0] == "Film 1"
+
+
+def test_clearing_the_process_caches_forgets_compiled_rules(shelf):
+    rule(action="block", target="item", item=shelf[0])
+    assert len(rule_sets.get(default_workspace().pk).ids) == 1
+    process_caches.clear_all()
+    assert rule_sets._entries == {}
