@@ -289,6 +289,7 @@ class MyEventSerializer(serializers.Serializer):
 # --- Merchandising rules ------------------------------------------------------------------------
 
 
+@extend_schema_field({"type": "string", "nullable": True})
 class NamedReferenceField(serializers.RelatedField):
     """A genre or tag of the client's workspace by name (case-insensitive) or slug; shown by `shown_as`."""
 
