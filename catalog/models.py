@@ -100,9 +100,10 @@ class Item(models.Model):
         ordering = ["title"]
         constraints = [
             models.UniqueConstraint(
-                fields=["workspace", "source", "source_id"], condition=~Q(source=""),
+                fields=["workspace", "source", "source_id"],
+                condition=~Q(source=""),
                 name="item_unique_source_id_per_workspace",
-            ),  # fmt: skip
+            ),
         ]
         indexes = [
             models.Index(fields=["workspace", "is_active", "kind"], name="item_workspace_active_kind"),
