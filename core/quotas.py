@@ -38,6 +38,14 @@ def quota_message(workspace: Workspace, name: str) -> str:
     return f'{QUOTA_REACHED}: workspace "{workspace.slug}" may hold at most {limit:,} {what} ({SETTING_OF[name]}).'
 
 
+def refuse_if_only_quotas(errors: list[dict]) -> None:
+    """Raise QuotaExceeded with the first message when every rejected row of a request (`errors`, in
+    the API's per-row shape) was refused by a quota; do nothing otherwise."""
+    messages = [m for error in errors for field in error["errors"].values() for m in field]
+    if messages and all(m.startswith(QUOTA_REACHED) for m in messages):
+        raise QuotaExceeded(messages[0])
+
+
 def room_for(workspace: Workspace, name: str, used: int) -> int:
     """How many more of `name` fit, given `used` now."""
     return max(0, workspace.quota(name) - used)

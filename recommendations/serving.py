@@ -206,10 +206,7 @@ def _feed(*, user, workspace: int, limit: int, item_filter: Q | None) -> list[Re
 def _personal_feed(user, loaded: LoadedModel, limit: int, item_filter: Q | None) -> list[Recommendation]:
     row, ratings, events = history_row(user=user, loaded=loaded)
     results = _model_feed(user, loaded, row, ratings, events, limit, item_filter) if row.nnz else []
-    fresh = new_item_matches(
-        user=user, workspace=loaded.workspace_id, loaded=loaded, ratings=ratings, events=events,
-        item_filter=item_filter,
-    )  # fmt: skip
+    fresh = new_item_matches(user=user, loaded=loaded, ratings=ratings, events=events, item_filter=item_filter)
     if not fresh:
         return results
     # New items compete on a common scale: a perfect content match ties with the best model pick.
@@ -246,16 +243,14 @@ def _model_feed(user, loaded, row, ratings, events, limit, item_filter) -> list[
     return results
 
 
-def new_item_matches(
-    *, user, workspace: int, loaded: LoadedModel, ratings, events, item_filter=None
-) -> list[Recommendation]:
-    """The workspace's items added since the model was trained, by genre and tag overlap with what the user liked.
+def new_item_matches(*, user, loaded: LoadedModel, ratings, events, item_filter=None) -> list[Recommendation]:
+    """The model's workspace's items added since it was trained, by genre and tag overlap with what the user liked.
 
     They have no column in the artifact yet, so the model cannot score them; this
     keeps them reaching feeds until the next version learns them. Scores are
     cosine similarities in [0, 1], best first.
     """
-    new = Item.objects.active().of(workspace).filter(pk__gt=loaded.max_pk)
+    new = Item.objects.active().of(loaded.workspace_id).filter(pk__gt=loaded.max_pk)
     if item_filter is not None:
         new = new.filter(item_filter)
     seen = set(ratings) | set(events)
@@ -345,10 +340,7 @@ def popular_items(*, workspace: int, limit: int = 20, item_filter: Q | None = No
 
 
 def popular_for_user(*, user, workspace: int, limit: int = 20, item_filter: Q | None = None) -> list[Recommendation]:
-    seen = set()
-    if user.is_authenticated:
-        seen = set(Rating.objects.filter(user=user).values_list("item_id", flat=True))
-        seen |= set(Interaction.objects.filter(user=user).values_list("item_id", flat=True))
+    seen = set(rules.seen_by(user)())
     items = popular_items(workspace=workspace, limit=limit, item_filter=item_filter, exclude_pks=seen)
     return [
         Recommendation(item, float(item.rating_count or getattr(item, "events", 0)), "Popular with everyone")

@@ -22,7 +22,7 @@ from api.serializers import EVENT_KINDS
 from catalog.models import API_ITEM_SOURCE, RATING_VALUES, Item
 from catalog.services import EventsRecorded, RatingsWritten, interactions_record_bulk, ratings_upsert_bulk
 from core.models import Workspace
-from core.quotas import QUOTA_REACHED, QuotaExceeded, events_count, events_sent_today, quota_message, room_for
+from core.quotas import events_count, events_sent_today, quota_message, refuse_if_only_quotas, room_for
 
 KINDS = frozenset(EVENT_KINDS)
 RATINGS = frozenset(RATING_VALUES)
@@ -86,8 +86,8 @@ def events_ingest(*, client: ApiClient, rows: list) -> EventReport:
     report.accepted = len(valid) - _reject_vanished(valid, rated, recorded, report)
     events_count(workspace, report.accepted)
     report.errors.sort(key=lambda e: e["index"])
-    if not report.accepted and report.errors and _all_quota(report):
-        raise QuotaExceeded(_first_quota_message(report))
+    if not report.accepted:
+        refuse_if_only_quotas(report.errors)
     return report
 
 
@@ -96,18 +96,6 @@ def _within_daily_quota(workspace, rows: list[EventRow], report: EventReport) ->
     for row in rows[room:]:
         report.reject(row.index, {"non_field_errors": [quota_message(workspace, "events_per_day")]})
     return rows[:room]
-
-
-def _quota_messages(report: EventReport) -> list[str]:
-    return [m for e in report.errors for ms in e["errors"].values() for m in ms]
-
-
-def _all_quota(report: EventReport) -> bool:
-    return all(m.startswith(QUOTA_REACHED) for m in _quota_messages(report))
-
-
-def _first_quota_message(report: EventReport) -> str:
-    return _quota_messages(report)[0]
 
 
 def _reject_vanished(rows: list[EventRow], rated: RatingsWritten, recorded: EventsRecorded, report: EventReport) -> int:

@@ -16,7 +16,7 @@ from api.models import ApiClient
 from api.serializers import ItemUpsertSerializer
 from catalog.models import API_ITEM_SOURCE, Genre, Item, ItemTag, Tag
 from core.models import Workspace
-from core.quotas import QUOTA_REACHED, QuotaExceeded, quota_message, room_for
+from core.quotas import quota_message, refuse_if_only_quotas, room_for
 from core.workspaces import workspace_data_changed
 
 UPDATED_FIELDS = ["kind", "title", "description", "year", "creators", "image_url", "is_active", "updated_at"]
@@ -122,10 +122,8 @@ def _within_quotas(workspace, valid, existing, report: ItemReport) -> list[tuple
 
 def _refused(report: ItemReport) -> ItemReport:
     """Nothing fitted: a request refused by quota alone is a 403 naming the limit, else the per-row report."""
-    messages = {m for e in report.errors for ms in e["errors"].values() for m in ms}
-    if all(m.startswith(QUOTA_REACHED) for m in messages):
-        raise QuotaExceeded(sorted(messages)[0])
     report.errors.sort(key=lambda e: e["index"])
+    refuse_if_only_quotas(report.errors)
     return report
 
 

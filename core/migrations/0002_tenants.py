@@ -104,7 +104,8 @@ def _genres_move(m, workspace, own, copies, moved) -> None:
     local = {}
     for genre in Genre.objects.filter(pk__in={g for _, g in links}):
         local[genre.pk] = Genre.objects.create(workspace=workspace, name=genre.name, slug=genre.slug).pk
-    moved.update(g for i, g in links if i in set(own))
+    own_set = set(own)
+    moved.update(g for i, g in links if i in own_set)
     Through.objects.filter(item_id__in=own).delete()
     Through.objects.bulk_create([Through(item_id=i, genre_id=local[g]) for i, g in links], batch_size=2000)
 
@@ -116,7 +117,8 @@ def _tags_move(m, workspace, own, copies, moved) -> None:
     local = {}
     for tag in Tag.objects.filter(pk__in={t for _, t, _ in links}):
         local[tag.pk] = Tag.objects.create(workspace=workspace, name=tag.name).pk
-    moved.update(t for i, t, _ in links if i in set(own))
+    own_set = set(own)
+    moved.update(t for i, t, _ in links if i in own_set)
     ItemTag.objects.filter(item_id__in=own).delete()
     ItemTag.objects.bulk_create([ItemTag(item_id=i, tag_id=local[t], count=n) for i, t, n in links], batch_size=2000)
 
