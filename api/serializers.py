@@ -10,7 +10,7 @@ from rest_framework import serializers
 from api.selectors import MAX_PK
 from catalog import params
 from catalog.models import API_ITEM_SOURCE, RATING_VALUES, Genre, Interaction, Item, Tag
-from recommendations.models import Rule
+from recommendations.models import DiversitySetting, Rule
 
 EVENT_KINDS = ["rating", *Interaction.Kind.values]
 MAX_BATCH = 10_000
@@ -199,8 +199,10 @@ def placement_field(default: str) -> serializers.ChoiceField:
 
 def diversity_field() -> serializers.FloatField:
     return serializers.FloatField(
-        min_value=0.0, max_value=1.0, default=0.0,
-        help_text="0 keeps the ranking; towards 1 the list spreads over more genres, tags and creators.",
+        min_value=0.0, max_value=1.0, required=False,
+        help_text="0 keeps the ranking; towards 1 the list spreads over more genres, tags and creators. "
+        "Default: the placement's diversity setting (see /diversity/); its caps per genre and creator hold "
+        "whatever this says.",
     )  # fmt: skip
 
 
@@ -362,4 +364,42 @@ class RuleSerializer(serializers.ModelSerializer):
             rule.clean()
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.message_dict) from exc
+        return attrs
+
+
+class DiversitySettingSerializer(serializers.ModelSerializer):
+    """How spread the client's lists of one placement are (empty placement: every list without its own)."""
+
+    placement = serializers.ChoiceField(
+        choices=Rule.Placement.values, required=False, allow_blank=True,
+        help_text=f"One of {', '.join(PLACEMENTS)}; empty (the default) for every list without a setting of its own.",
+    )  # fmt: skip
+    diversity = StrictFloatField(
+        min_value=0.0, max_value=1.0, required=False,
+        help_text="0 (the default) keeps the model's ranking; towards 1 the list spreads over more genres, tags "
+        "and creators.",
+    )  # fmt: skip
+    cap_per_genre = StrictIntegerField(
+        min_value=1, max_value=1000, required=False, allow_null=True,
+        help_text="At most this many items of one genre in a list (null: no cap); a list may end shorter.",
+    )  # fmt: skip
+    cap_per_creator = StrictIntegerField(
+        min_value=1, max_value=1000, required=False, allow_null=True,
+        help_text="At most this many items of one creator in a list (null: no cap).",
+    )  # fmt: skip
+
+    class Meta:
+        model = DiversitySetting
+        fields = ["id", "placement", "diversity", "cap_per_genre", "cap_per_creator", "updated_at"]
+        read_only_fields = ["id", "updated_at"]
+
+    def validate(self, attrs):
+        """One setting per placement of the workspace, said on the placement."""
+        placement = attrs.get("placement", self.instance.placement if self.instance else "")
+        taken = DiversitySetting.objects.filter(workspace_id=self.context["client"].workspace_id, placement=placement)
+        if self.instance is not None:
+            taken = taken.exclude(pk=self.instance.pk)
+        if taken.exists():
+            shown = placement or "every list"
+            raise serializers.ValidationError({"placement": f"A setting for {shown} exists already: change that one."})
         return attrs

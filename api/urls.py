@@ -27,6 +27,8 @@ v1 = [
     path("me/events/", me.MyEventsView.as_view(), name="me-events"),
     path("rules/", rules.RuleListView.as_view(), name="rules"),
     path("rules/<int:pk>/", rules.RuleDetailView.as_view(), name="rule"),
+    path("diversity/", rules.DiversityListView.as_view(), name="diversity-settings"),
+    path("diversity/<int:pk>/", rules.DiversityDetailView.as_view(), name="diversity-setting"),
     path("games/", GameListView.as_view(), name="games"),
     path("games/<slug:slug>/move/", GameMoveView.as_view(), name="game-move"),
 ]

@@ -5,8 +5,8 @@ from django.contrib import admin, messages
 from core.admin import WorkspaceScopedAdmin
 from core.admin.workspaces import trainings_queue
 from core.models import Workspace
-from recommendations.models import ModelVersion, Rule, TrendingScore
-from recommendations.rules import rule_delete, rule_save
+from recommendations.models import DiversitySetting, ModelVersion, Rule, TrendingScore
+from recommendations.rules import diversity_setting_delete, diversity_setting_save, rule_delete, rule_save
 from recommendations.training import model_version_activate, model_version_rollback, model_versions_retire
 
 
@@ -129,3 +129,30 @@ class RuleAdmin(WorkspaceScopedAdmin):
 
     def delete_model(self, request, obj):
         rule_delete(obj)
+
+    def delete_queryset(self, request, queryset):
+        for rule in queryset:
+            rule_delete(rule)
+
+
+@admin.register(DiversitySetting)
+class DiversitySettingAdmin(WorkspaceScopedAdmin):
+    """How spread each placement's lists are: a setting for a placement wins over the one for every list."""
+
+    list_display = ["placement_name", "diversity", "cap_per_genre", "cap_per_creator", "updated_at"]
+    list_filter = ["placement"]
+    readonly_fields = ["updated_at"]
+
+    @admin.display(description="Placement", ordering="placement")
+    def placement_name(self, obj):
+        return obj.get_placement_display()
+
+    def save_model(self, request, obj, form, change):
+        diversity_setting_save(obj)
+
+    def delete_model(self, request, obj):
+        diversity_setting_delete(obj)
+
+    def delete_queryset(self, request, queryset):
+        for setting in queryset:
+            diversity_setting_delete(setting)

@@ -16,7 +16,7 @@ from catalog.models import Genre, Interaction, Item, Rating
 from core.workspaces import default_workspace_id
 from recommendations.feed_cache import Person, feed_cached
 from recommendations.models import Rule
-from recommendations.rules import FEATURED
+from recommendations.rules import FEATURED, diversity_for
 from recommendations.serving import feed_for_user, popular_items, similar_items_for, with_rules
 from recommendations.trending import trending_items
 
@@ -30,6 +30,7 @@ TOP_GENRES_CACHE_SECONDS = 600
 SHARED_CACHE_SECONDS = 120  # how long the rows everyone shares follow other people's activity
 SHARED_CANDIDATES = 200  # candidates kept for the rows everyone shares (trending, new, genres)
 SPARE = 4  # extra candidates read for a shared row, in case some were hidden since the list was made
+DIVERSE_POOL = 4  # a row whose placement has a diversity setting re-ranks this many times its length
 
 
 @dataclass
@@ -115,6 +116,13 @@ class _Rows:
         if kept:
             self.rows.append(FeedRow(key, title, kept, note))
 
+    def depth(self, placement: str, wanted: int) -> int:
+        """How many candidates a row reads when it wants `wanted`: more when its placement's lists are
+        re-ranked for diversity, which picks from a deeper pool."""
+        if diversity_for(workspace=default_workspace_id(), placement=placement).shapes_lists:
+            return max(wanted, self.per_row * DIVERSE_POOL)
+        return wanted
+
     def _ruled(self, cards: list[Card], placement: str) -> list[Card]:
         placed = with_rules(
             [c.item for c in cards], -np.arange(len(cards), dtype=np.float64), workspace=default_workspace_id(),
@@ -173,6 +181,7 @@ def _build(user, per_row: int) -> list[FeedRow]:
     website = default_workspace_id()
     trending = _row_items(
         rows,
+        Rule.Placement.TRENDING,
         _shared_ids(
             "feed:trending",
             lambda: [
@@ -206,7 +215,7 @@ def _shared_ids(key: str, candidates) -> list[int]:
     return ids
 
 
-def _row_items(rows: _Rows, ids: list[int], own) -> list[Item]:
+def _row_items(rows: _Rows, placement: str, ids: list[int], own) -> list[Item]:
     """The row's items: the shared candidates minus what the member saw, in one query by primary key.
 
     A member who saw most of the candidates gets `own()`, which asks the
@@ -217,7 +226,7 @@ def _row_items(rows: _Rows, ids: list[int], own) -> list[Item]:
         return list(own())
     # Read only what the row can show: new titles (a few spare in case some were hidden since),
     # or, in a small catalog, enough titles from the rows above to fill it (see _Rows.add).
-    pks = [pk for pk in unseen if pk not in rows.shown][: rows.per_row + SPARE]
+    pks = [pk for pk in unseen if pk not in rows.shown][: rows.depth(placement, rows.per_row + SPARE)]
     if len(pks) < MIN_ROW:
         pks += [pk for pk in unseen if pk in rows.shown][:MIN_ROW]
     found = _card_items().in_bulk(pks)
@@ -236,7 +245,8 @@ def _cards(items, reason: str) -> list[Card]:
 
 
 def _add_popular(rows: _Rows) -> None:
-    items = popular_items(workspace=default_workspace_id(), limit=_want(rows), exclude_pks=rows.history.seen_subquery())
+    wanted = rows.depth(Rule.Placement.HOME, _want(rows))
+    items = popular_items(workspace=default_workspace_id(), limit=wanted, exclude_pks=rows.history.seen_subquery())
     rows.add("popular", "Popular on Encore", _cards(items, "Popular with everyone"), placement=Rule.Placement.HOME)
 
 
@@ -254,7 +264,8 @@ def _add_because_you_liked(rows: _Rows, history: History) -> None:
             continue
         before = len(rows.rows)
         # Unshaped here: the row applies its own placement's rules (see _Rows.add).
-        similar = similar_items_for(item=anchor, limit=rows.per_row * 3, items=_card_items(), placement="")
+        wanted = rows.depth(Rule.Placement.BECAUSE_YOU_LIKED, rows.per_row * 3)
+        similar = similar_items_for(item=anchor, limit=wanted, items=_card_items(), placement="")
         rows.add(
             f"because-{anchor.pk}", f"Because you liked {anchor.title}", _cards(similar, f"Similar to {anchor.title}"),
             placement=Rule.Placement.BECAUSE_YOU_LIKED,
@@ -270,6 +281,7 @@ def _add_new_arrivals(rows: _Rows) -> None:
     latest = Item.objects.website().aggregate(latest=Max("pk"))["latest"]  # a new item makes a new list at once
     items = _row_items(
         rows,
+        Rule.Placement.NEW,
         _shared_ids(f"feed:new:{latest}", lambda: newest[:SHARED_CANDIDATES].values_list("pk", flat=True)),
         lambda: rows.history.unseen(newest)[: _want(rows)],
     )
@@ -317,6 +329,7 @@ def _add_genre(rows: _Rows, genre: Genre) -> None:
     favourites = _card_items().filter(genres=genre, rating_count__gt=0).order_by("-rating_count", "-rating_avg", "pk")
     items = _row_items(
         rows,
+        Rule.Placement.HOME,
         _shared_ids(f"feed:genre:{genre.pk}", lambda: favourites[:SHARED_CANDIDATES].values_list("pk", flat=True)),
         lambda: rows.history.unseen(favourites)[: _want(rows)],
     )

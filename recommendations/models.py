@@ -1,6 +1,7 @@
 """Model versions: one row per training run, and the one that serves."""
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -234,3 +235,49 @@ class Rule(models.Model):
             errors["ends_at"] = "Must be after starts_at."
         if errors:
             raise ValidationError(errors)
+
+
+class DiversitySetting(models.Model):
+    """How spread a workspace's lists of one placement are (see recommendations.diversity).
+
+    The setting of a placement wins over the workspace's setting for every list (placement empty);
+    without either, lists keep the model's ranking. An API request's `diversity` parameter replaces
+    the weight for that request; the caps always hold.
+    """
+
+    workspace = models.ForeignKey("core.Workspace", on_delete=models.CASCADE, related_name="diversity_settings")
+    placement = models.CharField(max_length=20, choices=Rule.Placement.choices, blank=True)
+    diversity = models.FloatField(
+        default=0.0,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="0 keeps the model's ranking; towards 1 the list spreads over more genres, tags and creators.",
+    )
+    cap_per_genre = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)],
+        help_text="At most this many items of one genre in a list (empty: no cap). A list may end shorter.",
+    )  # fmt: skip
+    cap_per_creator = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)],
+        help_text="At most this many items of one creator (director, artist, studio) in a list (empty: no cap).",
+    )  # fmt: skip
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["workspace", "placement"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "placement"],
+                name="diversity_one_per_placement",
+                violation_error_message="This workspace already has a diversity setting for this placement.",
+            ),
+            models.CheckConstraint(
+                condition=Q(diversity__gte=0.0) & Q(diversity__lte=1.0), name="diversity_between_0_and_1"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_placement_display()}: diversity {self.diversity:g}"
+
+    @property
+    def shapes_lists(self) -> bool:
+        return self.diversity > 0 or self.cap_per_genre is not None or self.cap_per_creator is not None

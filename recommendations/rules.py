@@ -21,6 +21,10 @@ CHECK_SECONDS (count and newest change of its rules: `stamp`) and recompiled at
 least every COMPILE_SECONDS, so membership that depends on the catalog ("new",
 a genre's items) follows it. Time windows, placements and segments are decided
 per request over those arrays, so a window opening needs no recompiling.
+
+The workspace's diversity settings per placement (recommendations.models.DiversitySetting)
+travel with its rules, in the same cache and under the same stamp: `diversity_for`
+says how spread a placement's lists are (recommendations.diversity re-ranks them).
 """
 
 import json
@@ -29,7 +33,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
@@ -39,7 +43,7 @@ from django.utils import timezone
 
 from catalog.models import Interaction, Item, ItemTag, Rating
 from core import process_caches
-from recommendations.models import Rule
+from recommendations.models import DiversitySetting, Rule
 
 RULE_SETS = 1_000  # workspaces whose compiled rules a process keeps (LRU)
 CHECK_SECONDS = 5.0
@@ -49,6 +53,22 @@ SHIFT_FLOOR = 0.05
 
 BOOST, BURY, PIN, BLOCK = 0, 1, 2, 3
 _ACTION_CODES = {"boost": BOOST, "bury": BURY, "pin": PIN, "block": BLOCK}
+
+
+@dataclass(frozen=True)
+class ListDiversity:
+    """A placement's diversity (recommendations.models.DiversitySetting): the re-ranking weight and the caps."""
+
+    diversity: float = 0.0
+    cap_per_genre: int | None = None
+    cap_per_creator: int | None = None
+
+    @property
+    def shapes_lists(self) -> bool:
+        return self.diversity > 0 or self.cap_per_genre is not None or self.cap_per_creator is not None
+
+
+NO_DIVERSITY = ListDiversity()
 
 
 @dataclass
@@ -67,12 +87,14 @@ class RuleSet:
     ends: np.ndarray  # float64 (r,) epoch seconds, inf when open
     universe: np.ndarray  # int64 (u,) sorted pks of every targeted item
     members: sp.csr_matrix  # bool (r, u)
+    diversity: dict[str, ListDiversity] = field(default_factory=dict)  # by placement, "" for every list
 
     @classmethod
-    def empty(cls, stamp=()) -> "RuleSet":
+    def empty(cls, stamp=(), diversity=None) -> "RuleSet":
         z = np.zeros(0)
         return cls(stamp, z.astype(np.int64), z.astype(np.int8), z, z.astype(np.int64), z.astype(np.int64),
-                   z.astype("<U20"), z, z, z, z.astype(np.int64), sp.csr_matrix((0, 0), dtype=bool))  # fmt: skip
+                   z.astype("<U20"), z, z, z, z.astype(np.int64), sp.csr_matrix((0, 0), dtype=bool),
+                   diversity or {})  # fmt: skip
 
     def live(self, *, placement: str, now: float, interactions: float | None = None) -> np.ndarray:
         """Which rules apply to a list of `placement` at `now` for a person with `interactions`
@@ -182,10 +204,15 @@ def _pin(rules, pins, blocks, excluded, pks, scores, rule_of, featured):
 
 
 def compile_rules(workspace_id: int, *, stamp: tuple = ()) -> RuleSet:
-    """The workspace's active rules (whatever their window) as a RuleSet: a few queries, whatever their number."""
+    """The workspace's active rules (whatever their window) and diversity settings as a RuleSet: a few
+    queries, whatever their number."""
+    diversity = {
+        s.placement: ListDiversity(s.diversity, s.cap_per_genre, s.cap_per_creator)
+        for s in DiversitySetting.objects.filter(workspace_id=workspace_id)
+    }
     found = list(Rule.objects.filter(workspace_id=workspace_id, is_active=True).order_by("pk"))
     if not found:
-        return RuleSet.empty(stamp)
+        return RuleSet.empty(stamp, diversity)
     lists = _targets(found, workspace_id)
     universe = np.unique(np.concatenate(lists)) if lists else np.zeros(0, dtype=np.int64)
     row = np.repeat(np.arange(len(lists)), [len(t) for t in lists])
@@ -206,6 +233,7 @@ def compile_rules(workspace_id: int, *, stamp: tuple = ()) -> RuleSet:
         ends=np.array([r.ends_at.timestamp() if r.ends_at else math.inf for r in found]),
         universe=universe,
         members=members,
+        diversity=diversity,
     )
 
 
@@ -314,9 +342,13 @@ process_caches.register("rules", clear=rule_sets.clear)
 
 
 def rules_stamp(workspace_id: int) -> tuple:
-    """What changes whenever a rule of the workspace is created, edited or deleted: its count and newest change."""
-    row = Rule.objects.filter(workspace_id=workspace_id).aggregate(n=Count("pk"), last=Max("updated_at"))
-    return (row["n"], row["last"].isoformat() if row["last"] else "")
+    """What changes whenever a rule or a diversity setting of the workspace is created, edited or deleted:
+    their counts and newest changes."""
+    stamp = ()
+    for model in (Rule, DiversitySetting):
+        row = model.objects.filter(workspace_id=workspace_id).aggregate(n=Count("pk"), last=Max("updated_at"))
+        stamp += (row["n"], row["last"].isoformat() if row["last"] else "")
+    return stamp
 
 
 # --- Serving: the one entry point of every list -------------------------------------------------------
@@ -358,6 +390,15 @@ def in_force(*, workspace: int, placement: str) -> bool:
     return bool(len(rules.ids)) and bool(rules.live(placement=placement, now=time.time()).any())
 
 
+def diversity_for(*, workspace: int, placement: str) -> ListDiversity:
+    """The diversity of the workspace's lists of `placement`: its own setting, else the workspace's setting
+    for every list, else none. A list without a placement (shaped later by its caller) has none."""
+    if not placement:
+        return NO_DIVERSITY
+    settings = rule_sets.get(workspace).diversity
+    return settings.get(placement) or settings.get("") or NO_DIVERSITY
+
+
 def interactions_of(user) -> int:
     """Ratings plus events: what a segment ("fewer than N interactions") counts. Anonymous visitors have none."""
     if user is None or not user.is_authenticated:
@@ -390,6 +431,19 @@ def rule_save(rule) -> None:
 def rule_delete(rule) -> None:
     workspace_id = rule.workspace_id
     rule.delete()
+    _forget(workspace_id)
+
+
+def diversity_setting_save(setting: DiversitySetting) -> None:
+    """Validate (per-field errors, one setting per placement) and store; lists follow as they do rules."""
+    setting.full_clean()
+    setting.save()
+    _forget(setting.workspace_id)
+
+
+def diversity_setting_delete(setting: DiversitySetting) -> None:
+    workspace_id = setting.workspace_id
+    setting.delete()
     _forget(workspace_id)
 
 

@@ -7,6 +7,7 @@ before workspaces existed). A user's history is read fresh on every request, so 
 new rating changes the very next page.
 """
 
+import dataclasses
 import logging
 import math
 from dataclasses import dataclass, field
@@ -35,10 +36,10 @@ LIKED_EVENT_WEIGHT = 2.0  # play and stronger
 RULE_CANDIDATES = 3  # with rules in force, a list reads this many times its length, so blocks still leave enough
 
 
-def candidates_wanted(*, workspace: int, placement: str, limit: int, diversity: float = 0.0) -> int:
+def candidates_wanted(*, workspace: int, placement: str, limit: int, diversity: float | None = None) -> int:
     """How many candidates a list of `limit` reads: more when rules may block, bury or boost some of them,
-    and the pool diversity re-ranks from when it is asked for."""
-    wanted = limit * POOL_PER_SLOT if diversity > 0 else limit
+    and the pool diversity re-ranks from when the placement's setting or `diversity` asks for it."""
+    wanted = limit * POOL_PER_SLOT if _diversity(workspace, placement, diversity).shapes_lists else limit
     if rules.in_force(workspace=workspace, placement=placement):
         wanted = max(wanted, limit * RULE_CANDIDATES + 10)
     return wanted
@@ -75,11 +76,14 @@ def with_rules(
     limit: int,
     queryset=None,
     seen=None,
-    diversity: float = 0.0,
+    diversity: float | None = None,
 ) -> list[Placed] | None:
     """`items` (candidates, best first, scored `scores`) after the workspace's rules for `placement`, then
-    re-ranked for `diversity` (pinned items keep their positions), at most `limit` of them; None when no
-    rule applies and no diversity is asked for, so the list stays as it is.
+    re-ranked by the placement's diversity setting (pinned items keep their positions), at most `limit` of
+    them; None when no rule applies and the placement's lists are not re-ranked, so the list stays as it is.
+
+    diversity: the re-ranking weight for this list, instead of the setting's (the setting's caps still
+    hold); None: the setting's.
 
     queryset: where pinned items brought in are read from (default: the workspace's visible items), so a
     filtered list (a kind, a genre) stays filtered. seen: the pks the person rated or acted on (default:
@@ -89,12 +93,13 @@ def with_rules(
         workspace=workspace, placement=placement, user=user, pks=[item.pk for item in items], scores=scores,
         seen=seen or rules.seen_by(user),
     )  # fmt: skip
-    if shaped is None and not diversity > 0:
+    spread = _diversity(workspace, placement, diversity)
+    if shaped is None and not spread.shapes_lists:
         return None
     if shaped is None:
         shaped = rules.unshaped([item.pk for item in items], scores)
-    if diversity > 0:
-        shaped = _diversified(shaped, workspace=workspace, diversity=diversity, limit=limit)
+    if spread.shapes_lists:
+        shaped = _diversified(shaped, workspace=workspace, spread=spread, limit=limit)
     index = {item.pk: n for n, item in enumerate(items)}
     brought = [pk for pk in shaped.pks.tolist() if pk not in index]
     extra = (Item.objects.active() if queryset is None else queryset).of(workspace).in_bulk(brought) if brought else {}
@@ -151,11 +156,20 @@ def hidden_mask(loaded: LoadedModel) -> np.ndarray:
     return mask
 
 
-def _diversified(shaped: rules.Shaped, *, workspace: int, diversity: float, limit: int) -> rules.Shaped:
+def _diversity(workspace: int, placement: str, diversity: float | None) -> rules.ListDiversity:
+    """The placement's diversity setting, its weight replaced by `diversity` when one is given."""
+    setting = rules.diversity_for(workspace=workspace, placement=placement)
+    return setting if diversity is None else dataclasses.replace(setting, diversity=diversity)
+
+
+def _diversified(shaped: rules.Shaped, *, workspace: int, spread: rules.ListDiversity, limit: int) -> rules.Shaped:
     """The list re-ranked by recommendations.diversity, its pinned items where the rules put them."""
     fixed = {n: pk for n, (pk, pinned) in enumerate(zip(shaped.pks.tolist(), shaped.featured.tolist(), strict=True))
              if pinned}  # fmt: skip
-    chosen = diversify(workspace, shaped.pks, shaped.scores, diversity=diversity, limit=limit, fixed=fixed)
+    chosen = diversify(
+        workspace, shaped.pks, shaped.scores, diversity=spread.diversity, limit=limit, fixed=fixed,
+        cap_per_genre=spread.cap_per_genre, cap_per_creator=spread.cap_per_creator,
+    )  # fmt: skip
     at = {pk: n for n, pk in enumerate(shaped.pks.tolist())}
     pick = np.array([at[pk] for pk in chosen.tolist()], dtype=np.int64)
     return rules.Shaped(shaped.pks[pick], shaped.scores[pick], shaped.rules[pick], shaped.featured[pick])
@@ -168,7 +182,7 @@ def feed_for_user(
     limit: int = 20,
     item_filter: Q | None = None,
     placement: str = Rule.Placement.TOP_PICKS,
-    diversity: float = 0.0,
+    diversity: float | None = None,
 ) -> list[Recommendation]:
     """Personal recommendations from the workspace's items, with reasons, shaped by the rules of `placement`;
     popular items when there is no model or no history.
@@ -355,7 +369,7 @@ def similar_items_for(
     items=None,
     placement: str = Rule.Placement.SIMILAR,
     user=None,
-    diversity: float = 0.0,
+    diversity: float | None = None,
 ) -> list[Item]:
     """Items of `item`'s workspace most like it under that workspace's active model (same-genre
     favourites without one), shaped by the rules of `placement` for `user` (None: anyone).

@@ -105,7 +105,7 @@ def trending_items(
     items=None,
     placement: str = "",
     user=None,
-    diversity: float = 0.0,
+    diversity: float | None = None,
 ) -> list[Item]:
     """The workspace's trending items that are visible now; the most popular when nothing was computed yet.
 
@@ -113,7 +113,7 @@ def trending_items(
     placement: the list's placement, whose rules shape it for `user`; none by default (the website's
     rows apply theirs to candidates everyone shares, see recommendations.feed). diversity: see serving.with_rules.
     """
-    if not placement and not diversity > 0:
+    if not placement and diversity is None:
         return _trending(workspace=workspace, limit=limit, kind=kind, exclude_pks=exclude_pks, items=items)
     wanted = candidates_wanted(workspace=workspace, placement=placement, limit=limit, diversity=diversity)
     found = _trending(workspace=workspace, limit=wanted, kind=kind, exclude_pks=exclude_pks, items=items)

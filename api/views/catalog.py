@@ -90,7 +90,7 @@ class SimilarItemsView(ClientView):
         item = item_visible_get(client=self.client, pk=pk)
         placement = params.get("placement", Rule.Placement.API_SIMILAR)
         similar = similar_items_for(
-            item=item, limit=params["limit"], placement=placement, diversity=params["diversity"]
+            item=item, limit=params["limit"], placement=placement, diversity=params.get("diversity")
         )
         items = with_item_relations(similar)
         return Response({"results": ItemSerializer(items, many=True, context={"client": self.client}).data})
@@ -105,7 +105,7 @@ class TrendingView(ClientView):
         params = TrendingQuerySerializer.validated(request.query_params)
         items = trending_items(
             workspace=self.client.workspace_id, limit=params["limit"], kind=params.get("kind"),
-            placement=params.get("placement", Rule.Placement.API_TRENDING), diversity=params["diversity"],
+            placement=params.get("placement", Rule.Placement.API_TRENDING), diversity=params.get("diversity"),
         )  # fmt: skip
         items = with_item_relations(items)
         return Response({"results": ItemSerializer(items, many=True, context={"client": self.client}).data})

@@ -49,7 +49,7 @@ def _compute(*, user, workspace: int, client, params: dict, version) -> dict:
     placement = params.get("placement", default)
     recommendations = feed_for_user(
         user=user, workspace=workspace, limit=params["limit"], item_filter=_item_filter(client, params),
-        placement=placement, diversity=params["diversity"],
+        placement=placement, diversity=params.get("diversity"),
     )  # fmt: skip
     with_item_relations([r.item for r in recommendations])
     item_data = ItemSerializer([r.item for r in recommendations], many=True, context={"client": client}).data
