@@ -36,6 +36,8 @@ class ModelVersion(models.Model):
         BOOTSTRAP = "bootstrap", "First start"
         API = "api", "API"
         ADMIN = "admin", "Admin"
+        # A candidate of an experiment: trained to be served to a share of the people, never activated by training.
+        EXPERIMENT = "experiment", "Experiment candidate"
 
     workspace = models.ForeignKey("core.Workspace", on_delete=models.CASCADE, related_name="model_versions")
     algorithm = models.CharField(max_length=40)

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from core.models import Workspace
 from core.workspaces import default_workspace_id
+from experiments.models import Experiment, Variant
 from recommendations.models import ModelVersion
 from recommendations.sharding import shard_files_delete
 from recommendations.training.artifacts import artifact_problem
@@ -259,8 +260,9 @@ def model_version_rollback(*, workspace_id: int | None = None) -> ModelVersion |
 
 
 def model_versions_retire(*, workspace_id: int | None = None, keep: int | None = None) -> list[int]:
-    """Keep the artifacts of each workspace's newest `keep` finished versions (and its active one); delete
-    older ones. workspace_id: that workspace only (None: every workspace, each keeping its own).
+    """Keep the artifacts of each workspace's newest `keep` finished versions (and its active one, and the
+    candidates of its draft and running experiments); delete older ones. workspace_id: that workspace only
+    (None: every workspace, each keeping its own).
 
     Rows stay, with their metrics, as the history of the model; only the files go.
     """
@@ -271,6 +273,13 @@ def model_versions_retire(*, workspace_id: int | None = None, keep: int | None =
     versions = ModelVersion.objects.filter(workspace_id=workspace_id)
     finished = versions.servable().order_by("-created_at", "-pk")
     keep_ids = set(finished.values_list("pk", flat=True)[:keep]) | set(versions.active().values_list("pk", flat=True))
+    keep_ids |= set(
+        Variant.objects.filter(
+            experiment__workspace_id=workspace_id,
+            experiment__status__in=[Experiment.Status.DRAFT, Experiment.Status.RUNNING],
+            model_version__isnull=False,
+        ).values_list("model_version_id", flat=True)
+    )
     retired = []
     for version in versions.exclude(artifact="").exclude(pk__in=keep_ids).exclude(status=ModelVersion.Status.TRAINING):
         try:

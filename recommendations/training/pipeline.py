@@ -98,7 +98,8 @@ def training_prepare(*, version: ModelVersion) -> tuple[TrainingData, Holdout]:
     on marks it again, so the dispatcher trains the workspace once more for it.
     """
     started = time.perf_counter()
-    workspace_data_read(version.workspace_id)
+    if version.trigger != ModelVersion.Trigger.EXPERIMENT:  # a candidate leaves the serving model's retraining due
+        workspace_data_read(version.workspace_id)
     data = training_data_extract(workspace_id=version.workspace_id)
     holdout = holdout_for(data)
     version.timings = {"extract": round(time.perf_counter() - started, 3)}
@@ -152,14 +153,21 @@ def artifact_write(version: ModelVersion, model, data: TrainingData) -> None:
 def training_complete(
     *, version: ModelVersion, model, eval_model, data: TrainingData, holdout: Holdout
 ) -> ModelVersion:
-    """Evaluate, write, then activate if the quality guard allows; the run ends here."""
+    """Evaluate, write, then activate if the quality guard allows; the run ends here.
+
+    An experiment's candidate is never activated here: it stays ready for its experiment to serve,
+    and is activated only if the experiment promotes it.
+    """
     started = time.perf_counter()
     version.metrics = holdout_evaluate(eval_model, holdout)
     version.timings["evaluate"] = round(time.perf_counter() - started + version.timings.pop("evaluate_fit", 0.0), 3)
     started = time.perf_counter()
     artifact_write(version, model, data)
     version.timings["write"] = round(time.perf_counter() - started, 3)
-    version.note = quality_guard(version=version)
+    if version.trigger == ModelVersion.Trigger.EXPERIMENT:
+        version.note = "Experiment candidate: not activated; its experiment serves it to a share of the people."
+    else:
+        version.note = quality_guard(version=version)
     version.status, version.finished_at = ModelVersion.Status.READY, timezone.now()
     # One transaction: a version that passes the guard goes straight from training to active.
     with transaction.atomic():
