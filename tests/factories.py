@@ -78,3 +78,30 @@ class InteractionFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     item = factory.SubFactory(ItemFactory)
     kind = Interaction.Kind.LIKE
+
+
+class ExperimentFactory(factory.django.DjangoModelFactory):
+    """A draft experiment with its control variant (add candidates with VariantFactory)."""
+
+    class Meta:
+        model = "experiments.Experiment"
+        skip_postgeneration_save = True  # the control variant is a row of its own
+
+    workspace = factory.LazyFunction(default_workspace)
+    name = factory.Sequence(lambda n: f"experiment-{n}")
+    traffic = 50
+
+    @factory.post_generation
+    def control(self, create, extracted, **kwargs):
+        if create:
+            VariantFactory(experiment=self, name="control")
+
+
+class VariantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "experiments.Variant"
+
+    experiment = factory.SubFactory(ExperimentFactory)
+    name = factory.Sequence(lambda n: f"candidate-{n}")
+    model_version = None
+    algorithm = ""
