@@ -1,5 +1,7 @@
 """The workspaces in the admin: their settings, quotas and staff, and a page of what each holds."""
 
+from functools import partial
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
@@ -7,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html
 
 from accounts.models import Profile
@@ -17,6 +19,7 @@ from core.admin.scoping import workspace_ids_allowed
 from core.models import Workspace
 from core.quotas import usage
 from core.workspaces import SLUG_PATTERN
+from experiments.dashboard_views import dashboard_view
 from recommendations.engine import ALGORITHMS
 from recommendations.models import ModelVersion
 from recommendations.tasks import train_model_enqueue
@@ -154,6 +157,10 @@ class WorkspaceAdmin(admin.ModelAdmin):
     @admin.action(description="Train a new model now (on the workers)", permissions=["change"])
     def train(self, request, queryset):
         trainings_queue(self, request, queryset, follow="its model versions show it")
+
+    def get_urls(self):
+        dashboard = self.admin_site.admin_view(partial(dashboard_view, admin_site=self.admin_site))
+        return [path("dashboard/", dashboard, name="core_workspace_dashboard"), *super().get_urls()]
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None and obj.pk:
