@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "recommendations",
     "api",
     "games",
+    "experiments",
 ]
 # The bench_* commands (benchmarks/) exist only when asked for: `make bench` sets this.
 if env.bool("ENCORE_BENCHMARKS", default=False):
@@ -284,6 +285,15 @@ WORKSPACE_MAX_EVENTS_PER_DAY = env.int("WORKSPACE_MAX_EVENTS_PER_DAY", default=1
 # Memory the models a web process keeps loaded may take together (MB); the least recently used
 # workspace's model is dropped first. One model is always kept, however large.
 ENCORE_MODEL_CACHE_MB = env.int("ENCORE_MODEL_CACHE_MB", default=1024, minimum=1)
+
+# --- Online evaluation (experiments) --------------------------------------------------------
+# How served lists are recorded: "buffered" (each process writes its lists in bulk every second),
+# "sync" (each list is written by its request) or "off" (lists are neither recorded nor attributed).
+ENCORE_IMPRESSIONS = env.str("ENCORE_IMPRESSIONS", default="buffered", choices=("buffered", "sync", "off"))
+# An action on a listed item within this many hours of the list is credited to it.
+ENCORE_ATTRIBUTION_HOURS = env.int("ENCORE_ATTRIBUTION_HOURS", default=24, minimum=1)
+# Raw impressions and their engagements are kept this many days, then rolled up into daily stats.
+ENCORE_IMPRESSION_RETENTION_DAYS = env.int("ENCORE_IMPRESSION_RETENTION_DAYS", default=90, minimum=2)
 
 # --- Games ----------------------------------------------------------------------------------
 # The learning controller's training: self-play games per run, games per tournament pairing (and

@@ -72,6 +72,13 @@ def _empty_cache():
 
 
 @pytest.fixture(autouse=True)
+def _impressions_written_at_once(settings):
+    # Served lists are written by their request, inside the test's transaction; the buffered
+    # writer (a background thread with its own connection) is tested on its own.
+    settings.ENCORE_IMPRESSIONS = "sync"
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # The production hasher is slow on purpose (a third of a second per account here); factories
     # create dozens of accounts per test. Logging in and checking passwords work the same way.

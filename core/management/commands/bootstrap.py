@@ -49,11 +49,12 @@ class Command(BaseCommand):
         self.stdout.write("This password is shown once; change it in the admin.")
 
     def _ensure_schedules(self):
+        from experiments.schedules import default_schedules_ensure as experiment_schedules_ensure
         from games.schedules import default_schedules_ensure as game_schedules_ensure
         from games.services import games_ensure
         from recommendations.schedules import default_schedules_ensure
 
-        for name in default_schedules_ensure() + game_schedules_ensure():
+        for name in default_schedules_ensure() + game_schedules_ensure() + experiment_schedules_ensure():
             self.stdout.write(f"Scheduled: {name} (edit it in the admin under Periodic tasks).")
         # Each game is also a catalog item, so it can be rated and recommended from the start.
         games_ensure()

@@ -1,0 +1,178 @@
+"""Impressions: every list served gets a `recommendation_id` and a row saying what it showed.
+
+Recording must not slow the list down. With ENCORE_IMPRESSIONS="buffered" (the default) a
+request only appends its row to this process's buffer; a background thread writes the buffer
+in one bulk insert every FLUSH_SECONDS, a request that finds BATCH rows waiting writes them
+itself, and the process writes what is left when it exits. Nothing is dropped: a full buffer
+(MAX_ROWS) is written by the request that fills it rather than discarded. What a process
+killed outright (SIGKILL, power loss) still held — at most FLUSH_SECONDS of its lists — is
+lost. "sync" writes each row in its request (tests, debugging); "off" records nothing.
+
+A row whose person or model version was deleted before the write is dropped alone; the rest of
+the batch is kept. Each batch also stores the first sight of each person in an experiment
+(`Assignment`), which makes a report's people exact.
+"""
+
+import atexit
+import logging
+import os
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
+
+from core import process_caches
+from experiments.models import Assignment, Impression
+from experiments.serving import Choice
+from recommendations.models import ModelVersion
+
+log = logging.getLogger(__name__)
+FLUSH_SECONDS = 1.0
+BATCH = 500  # rows waiting at which the request that adds one writes them all
+MAX_ROWS = 20_000  # the buffer's bound (rows); at BATCH it is flushed long before
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What a served list says about itself: its id and the variant that served it."""
+
+    recommendation_id: str | None
+    variant: str
+
+
+def impression_record(*, workspace_id: int, user_id: int | None, placement: str, choice: Choice,
+                      model_version_id: int | None, items) -> Shown:  # fmt: skip
+    """Record that `items` (pks, first shown first) were listed to `user_id`; returns the list's id."""
+    mode = settings.ENCORE_IMPRESSIONS
+    if mode == "off":
+        return Shown(None, choice.variant)
+    row = Impression(
+        id=uuid.uuid4(), workspace_id=workspace_id, user_id=user_id, placement=placement,
+        experiment_id=choice.experiment_id, variant=choice.variant, model_version_id=model_version_id,
+        items=[int(pk) for pk in items], shown_at=timezone.now(),
+    )  # fmt: skip
+    if mode == "sync":
+        impressions_write([row])
+    else:
+        buffer.add(row)
+    return Shown(str(row.id), choice.variant)
+
+
+def impressions_write(rows: list[Impression]) -> int:
+    """Insert the rows (and the assignments they show); returns how many were stored.
+
+    Rows whose person or model version was deleted since they were served are dropped (foreign keys
+    are checked at commit, so they are looked up first); a deletion racing this very write fails
+    the batch, which the buffer then keeps for its next try.
+    """
+    rows = _still_there(rows)
+    if not rows:
+        return 0
+    with transaction.atomic():
+        Impression.objects.bulk_create(rows)
+        _assignments(rows)
+    return len(rows)
+
+
+def _still_there(rows: list[Impression]) -> list[Impression]:
+    users = {r.user_id for r in rows if r.user_id is not None}
+    versions = {r.model_version_id for r in rows if r.model_version_id is not None}
+    users = set(get_user_model().objects.filter(pk__in=users).values_list("pk", flat=True)) if users else set()
+    if versions:
+        versions = set(ModelVersion.objects.filter(pk__in=versions).values_list("pk", flat=True))
+    kept = [r for r in rows if r.user_id in users | {None} and r.model_version_id in versions | {None}]
+    if len(kept) < len(rows):
+        log.info("%d impressions dropped: their person or model version is gone", len(rows) - len(kept))
+    return kept
+
+
+def _assignments(rows: list[Impression]) -> None:
+    seen = {(r.experiment_id, r.user_id): r for r in rows if r.experiment_id and r.user_id}
+    if seen:
+        Assignment.objects.bulk_create(
+            [Assignment(experiment_id=e, user_id=u, variant=r.variant, first_seen=r.shown_at)
+             for (e, u), r in seen.items()],
+            ignore_conflicts=True,
+        )  # fmt: skip
+
+
+class _Buffer:
+    """This process's impressions not written yet (bounded by MAX_ROWS), and the thread that writes them."""
+
+    def __init__(self):
+        self._rows: list[Impression] = []
+        self._lock = threading.Lock()
+        self._write_lock = threading.Lock()  # one write at a time, in order
+        self._pid = None  # the process whose thread runs: a forked child starts its own
+
+    def add(self, row: Impression) -> None:
+        with self._lock:
+            self._rows.append(row)
+            waiting = len(self._rows)
+        if self._pid != os.getpid():
+            self._start()
+        if waiting >= BATCH:
+            self.flush()
+
+    def flush(self) -> int:
+        """Write every row waiting; returns how many were stored."""
+        with self._write_lock:
+            with self._lock:
+                rows, self._rows = self._rows, []
+            if not rows:
+                return 0
+            try:
+                return impressions_write(rows)
+            except DatabaseError:
+                with self._lock:  # the database is away: keep them for the next try, within the bound
+                    self._rows[:0] = rows[-MAX_ROWS:]
+                    del self._rows[MAX_ROWS:]
+                raise
+
+    def waiting(self) -> int:
+        with self._lock:
+            return len(self._rows)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rows.clear()
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._pid == os.getpid():
+                return
+            self._pid = os.getpid()
+        threading.Thread(target=self._run, name="impressions", daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(FLUSH_SECONDS)
+            try:
+                self.flush()
+            except Exception:
+                log.exception("writing impressions failed; they are kept for the next try")
+            finally:
+                connection.close()  # this thread's own connection
+
+
+buffer = _Buffer()
+process_caches.register("impressions not written yet", clear=buffer.clear)
+
+
+@atexit.register
+def _write_on_exit() -> None:
+    if buffer.waiting():
+        try:
+            buffer.flush()
+        except Exception:
+            log.exception("impressions still buffered at exit could not be written")
+
+
+def flush() -> int:
+    """Write what this process holds now (tests, a report run in this process)."""
+    return buffer.flush()
