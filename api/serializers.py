@@ -152,6 +152,11 @@ class EventSerializer(serializers.Serializer):
     idempotency_key = serializers.CharField(
         required=False, allow_null=True, max_length=100, help_text="A retry with the same key is stored once."
     )
+    recommendation_id = serializers.UUIDField(
+        required=False, allow_null=True,
+        help_text="The recommendation_id of the list the user acted from: credits the action to that list "
+        "(without it, to the latest list that showed the item within the attribution window).",
+    )  # fmt: skip
 
 
 class EventBatchSerializer(OneOrMany):
@@ -249,7 +254,21 @@ class RecommendationSerializer(serializers.Serializer):
     )
 
 
+def shown_fields() -> dict:
+    return {
+        "recommendation_id": serializers.UUIDField(
+            allow_null=True, help_text="This list's id: send it with the events it leads to (null when lists are "
+            "not recorded).",
+        ),
+        "variant": serializers.CharField(
+            help_text='The experiment variant that served it: "control" when no experiment runs.'
+        ),
+    }  # fmt: skip
+
+
 class RecommendationListSerializer(serializers.Serializer):
+    recommendation_id = shown_fields()["recommendation_id"]
+    variant = shown_fields()["variant"]
     model_version = serializers.IntegerField(allow_null=True, help_text="The model that ranked them; null: popularity.")
     results = RecommendationSerializer(many=True)
 

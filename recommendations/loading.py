@@ -117,12 +117,32 @@ class ActiveModels:
         """The model serving `workspace_id` (None: nothing trained or loadable yet; popular items serve)."""
         return self._checked(workspace_id).loaded
 
+    def version(self, workspace_id: int, version_id: int) -> LoadedModel | None:
+        """The model of one version of the workspace (an experiment's candidate), loaded on first use and
+        kept in the same memory bound; the active model when it is that version. None when it cannot load
+        (tried again after ACTIVE_CHECK_SECONDS)."""
+        active = self.get(workspace_id)
+        if active is not None and active.version_id == version_id:
+            return active
+        entry = self._touch((workspace_id, version_id))
+        if entry.loaded is None and time.monotonic() - entry.checked_at >= ACTIVE_CHECK_SECONDS:
+            with entry.lock:
+                if entry.loaded is None and time.monotonic() - entry.checked_at >= ACTIVE_CHECK_SECONDS:
+                    entry.checked_at = time.monotonic()
+                    loaded = _load(version_id)
+                    if loaded is not None and loaded.workspace_id == workspace_id:
+                        entry.loaded = loaded
+            if entry.loaded is not None:
+                self._evict()
+        return entry.loaded
+
     def health(self, workspace_id: int) -> str:
         """Empty when this process serves the workspace's active model, else the reason it does not."""
         return self._checked(workspace_id).problem
 
-    def loaded(self) -> dict[int, LoadedModel]:
-        """The models in memory now, by workspace, least recently used first."""
+    def loaded(self) -> dict[int | tuple[int, int], LoadedModel]:
+        """The models in memory now, by workspace (by (workspace, version) for experiments' candidates),
+        least recently used first."""
         with self._lock:
             return {pk: entry.loaded for pk, entry in self._entries.items() if entry.loaded is not None}
 
@@ -148,7 +168,7 @@ class ActiveModels:
             self._evict()
         return entry
 
-    def _touch(self, workspace_id: int) -> _Entry:
+    def _touch(self, workspace_id: int | tuple[int, int]) -> _Entry:
         with self._lock:
             entry = self._entries.get(workspace_id)
             if entry is None:

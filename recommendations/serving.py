@@ -183,14 +183,17 @@ def feed_for_user(
     item_filter: Q | None = None,
     placement: str = Rule.Placement.TOP_PICKS,
     diversity: float | None = None,
+    version: int | None = None,
 ) -> list[Recommendation]:
     """Personal recommendations from the workspace's items, with reasons, shaped by the rules of `placement`;
     popular items when there is no model or no history.
 
+    version: the model version that scores (an experiment's candidate); default the workspace's active one.
+
     Never fails because of the model: a scoring error is logged and popular items serve.
     """
     wanted = candidates_wanted(workspace=workspace, placement=placement, limit=limit, diversity=diversity)
-    found = _feed(user=user, workspace=workspace, limit=wanted, item_filter=item_filter)
+    found = _feed(user=user, workspace=workspace, limit=wanted, item_filter=item_filter, version=version)
     placed = with_rules(
         [r.item for r in found], [r.score for r in found], workspace=workspace, placement=placement, user=user,
         limit=limit, queryset=None if item_filter is None else Item.objects.filter(item_filter), diversity=diversity,
@@ -205,8 +208,8 @@ def feed_for_user(
     ]
 
 
-def _feed(*, user, workspace: int, limit: int, item_filter: Q | None) -> list[Recommendation]:
-    loaded = active_models.get(workspace)
+def _feed(*, user, workspace: int, limit: int, item_filter: Q | None, version: int | None) -> list[Recommendation]:
+    loaded = active_models.get(workspace) if version is None else active_models.version(workspace, version)
     if loaded is None or not user.is_authenticated:
         return popular_for_user(user=user, workspace=workspace, limit=limit, item_filter=item_filter)
     try:

@@ -8,6 +8,7 @@ rating counters true in the same transaction.
 """
 
 import math
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -23,6 +24,8 @@ from catalog.models import API_ITEM_SOURCE, RATING_VALUES, Item
 from catalog.services import EventsRecorded, RatingsWritten, interactions_record_bulk, ratings_upsert_bulk
 from core.models import Workspace
 from core.quotas import events_count, events_sent_today, quota_message, refuse_if_only_quotas, room_for
+from experiments.attribution import LIKED_RATING, engagements_note
+from experiments.models import Engagement
 
 KINDS = frozenset(EVENT_KINDS)
 RATINGS = frozenset(RATING_VALUES)
@@ -38,6 +41,7 @@ class EventRow:
     value: float | None
     at: datetime
     key: str | None
+    recommendation: str | None = None
     user_id: int = 0
     item_id: int = 0
 
@@ -85,10 +89,27 @@ def events_ingest(*, client: ApiClient, rows: list) -> EventReport:
     report.duplicates = recorded.duplicates
     report.accepted = len(valid) - _reject_vanished(valid, rated, recorded, report)
     events_count(workspace, report.accepted)
+    _note_engagements(valid, report)
     report.errors.sort(key=lambda e: e["index"])
     if not report.accepted:
         refuse_if_only_quotas(report.errors)
     return report
+
+
+def _note_engagements(rows: list[EventRow], report: EventReport) -> None:
+    """Stored events that name the list they came from, for experiments.attribution."""
+    rejected = {error["index"] for error in report.errors}
+    engagements_note(
+        (row.user_id, row.item_id, _engagement_kind(row), row.at, row.recommendation)
+        for row in rows
+        if row.recommendation and row.index not in rejected
+    )
+
+
+def _engagement_kind(row: EventRow) -> str | None:
+    if row.kind == "rating":
+        return Engagement.Kind.RATING if row.value >= LIKED_RATING else None
+    return row.kind if row.kind in Engagement.Kind.values else None
 
 
 def _within_daily_quota(workspace, rows: list[EventRow], report: EventReport) -> list[EventRow]:
@@ -153,10 +174,23 @@ def event_validate(index: int, raw, *, now: datetime) -> tuple[EventRow | None, 
     key = raw.get("idempotency_key")
     if key is not None and (not isinstance(key, str) or not 1 <= len(key) <= 100 or text_problem(key)):
         errors["idempotency_key"] = ["A string of 1 to 100 characters, or null."]
+    recommendation = raw.get("recommendation_id")
+    if recommendation is not None and not _is_uuid(recommendation):
+        errors["recommendation_id"] = ["The recommendation_id a list came with (a UUID), or null."]
     if errors:
         return None, errors
     value = None if value is None else float(value)
-    return EventRow(index, user, item, kind, value, at, key), {}
+    return EventRow(index, user, item, kind, value, at, key, recommendation), {}
+
+
+def _is_uuid(value) -> bool:
+    if not isinstance(value, str) or len(value) > 36:
+        return False
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _timestamp(raw, now: datetime) -> tuple[datetime, list[str]]:

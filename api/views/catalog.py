@@ -17,14 +17,27 @@ from api.serializers import (
     ItemUpsertReportSerializer,
     SimilarQuerySerializer,
     TrendingQuerySerializer,
+    shown_fields,
 )
 from api.views.base import ClientView, body_list, reject_empty_params, with_item_relations
 from catalog.models import API_ITEM_SOURCE, Item
+from experiments.recording import impression_record
+from experiments.serving import NO_EXPERIMENT
 from recommendations.models import Rule
-from recommendations.serving import similar_items_for
+from recommendations.serving import active_models, similar_items_for
 from recommendations.trending import trending_items
 
-ItemResults = inline_serializer("ItemResults", {"results": ItemSerializer(many=True)})
+ItemResults = inline_serializer("ItemResults", {**shown_fields(), "results": ItemSerializer(many=True)})
+
+
+def shown_list(*, workspace: int, placement: str, items, data) -> dict:
+    """A list everyone may be shown (similar, trending): recorded, with its id; always the control variant."""
+    model = active_models.get(workspace)
+    shown = impression_record(
+        workspace_id=workspace, user_id=None, placement=placement, choice=NO_EXPERIMENT,
+        model_version_id=model.version_id if model else None, items=[item.pk for item in items],
+    )  # fmt: skip
+    return {"recommendation_id": shown.recommendation_id, "variant": shown.variant, "results": data}
 
 
 class ItemListView(mixins.ListModelMixin, ClientView):
@@ -93,7 +106,8 @@ class SimilarItemsView(ClientView):
             item=item, limit=params["limit"], placement=placement, diversity=params.get("diversity")
         )
         items = with_item_relations(similar)
-        return Response({"results": ItemSerializer(items, many=True, context={"client": self.client}).data})
+        data = ItemSerializer(items, many=True, context={"client": self.client}).data
+        return Response(shown_list(workspace=item.workspace_id, placement=placement, items=items, data=data))
 
 
 class TrendingView(ClientView):
@@ -103,9 +117,11 @@ class TrendingView(ClientView):
     )  # fmt: skip
     def get(self, request):
         params = TrendingQuerySerializer.validated(request.query_params)
+        placement = params.get("placement", Rule.Placement.API_TRENDING)
         items = trending_items(
             workspace=self.client.workspace_id, limit=params["limit"], kind=params.get("kind"),
-            placement=params.get("placement", Rule.Placement.API_TRENDING), diversity=params.get("diversity"),
+            placement=placement, diversity=params.get("diversity"),
         )  # fmt: skip
         items = with_item_relations(items)
-        return Response({"results": ItemSerializer(items, many=True, context={"client": self.client}).data})
+        data = ItemSerializer(items, many=True, context={"client": self.client}).data
+        return Response(shown_list(workspace=self.client.workspace_id, placement=placement, items=items, data=data))

@@ -6,6 +6,7 @@ from django.test.utils import CaptureQueriesContext
 
 from api.serializers import RecommendationQuerySerializer
 from catalog import params
+from experiments.recording import buffer
 from recommendations.serving import active_models
 from recommendations.training import train_model_version
 from tests.factories import ItemFactory, UserFactory
@@ -62,8 +63,11 @@ def test_the_view_accepts_exactly_what_the_serializer_accepts(partner, shelf, na
             assert error["message"].startswith(f"{name}: ")
 
 
-def test_a_cached_answer_is_one_query_seen_by_django(partner, shelf, settings):
+def test_a_cached_answer_is_one_query_seen_by_django(partner, shelf, settings, monkeypatch):
     settings.API_KEY_CACHE_SECONDS = 3600  # the key's own lookup is not what this counts
+    # As served: the list is recorded in this process's buffer, written later by its own thread.
+    settings.ENCORE_IMPRESSIONS = "buffered"
+    monkeypatch.setattr(buffer, "_start", lambda: None)
     first = ids(partner.get(PATH, {"limit": 5}))
     seen = []
     with (
@@ -76,6 +80,8 @@ def test_a_cached_answer_is_one_query_seen_by_django(partner, shelf, settings):
     # The freshness check (the user, their history and the listed items) is the only query, and
     # it goes through Django's cursor: logged, wrapped, and unprepared (no server-side state).
     assert len(queries) == 1 and len(seen) == 1, queries.captured_queries
+    assert buffer.waiting() == 2
+    buffer.clear()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM pg_prepared_statements")

@@ -19,7 +19,7 @@ def test_recommendations_have_the_contract_shape_and_reflect_new_events(partner)
     popular = [ItemFactory(title=f"Hit {i}", rating_count=10 - i) for i in range(3)]
     send(partner, {"user": "u1", "item": popular[2].pk, "kind": "view"})
     body = partner.get("/api/v1/users/u1/recommendations/", {"limit": 2}).json()
-    assert set(body) == {"model_version", "results"}
+    assert set(body) == {"recommendation_id", "variant", "model_version", "results"}
     assert [r["item"]["id"] for r in body["results"]] == [popular[0].pk, popular[1].pk]
     assert set(body["results"][0]) == {"item", "score", "reason", "because", "rule"}
     # A moment later, a new event changes the next answer.
