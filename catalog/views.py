@@ -4,12 +4,15 @@ Every action is a plain POST that redirects back, so it works without
 JavaScript; with htmx it answers with the fragment to swap in instead.
 """
 
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import prefetch_related_objects
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -18,7 +21,12 @@ from catalog.forms import BrowseForm, FeedbackForm, RatingForm
 from catalog.models import Item
 from catalog.services import interactions_undo, opinion_set, rating_delete, rating_upsert
 from catalog.templatetags.catalog_ui import stars
-from recommendations.serving import similar_items_for
+from experiments.attribution import LIKED_RATING, engagements_note
+from experiments.models import Engagement
+from experiments.recording import impression_record
+from experiments.serving import NO_EXPERIMENT
+from recommendations.models import Rule
+from recommendations.serving import active_models, similar_items_for
 from recommendations.views import render_feed
 
 PAGE_SIZE = 24
@@ -47,18 +55,45 @@ def browse(request):
 
 def item_detail(request, pk):
     item = get_object_or_404(Item.objects.active().website().prefetch_related("genres"), pk=pk)
+    member = request.user.pk if request.user.is_authenticated else None
+    rec = _list_id(request.GET)
+    if rec and member:
+        engagements_note([(member, item.pk, Engagement.Kind.CLICK, timezone.now(), rec)])  # a card's click
     hidden = selectors.negative_item_pks(user=request.user)
     similar = [i for i in similar_items_for(item=item, limit=18) if i.pk not in hidden][:12]
     also = selectors.also_liked(item=item, exclude_pks=hidden)
     prefetch_related_objects(similar + also, "genres")
+    model = active_models.get(item.workspace_id)
+    shown = impression_record(
+        workspace_id=item.workspace_id, user_id=member, placement=Rule.Placement.SIMILAR, choice=NO_EXPERIMENT,
+        model_version_id=model.version_id if model else None, items=[i.pk for i in similar],
+    )  # fmt: skip
     context = {
         "item": item,
         "tags": selectors.item_top_tags(item=item),
         "state": selectors.my_state(user=request.user, item=item),
         "similar": similar,
+        "similar_rec": shown.recommendation_id,
         "also_liked": also,
+        "rec": rec,
     }
     return render(request, "catalog/item.html", context)
+
+
+def _list_id(data) -> str | None:
+    """The id of the list an action came from (`rec`), when it is one."""
+    value = data.get("rec", "")
+    try:
+        return str(uuid.UUID(value)) if value and len(value) <= 36 else None
+    except ValueError:
+        return None
+
+
+def _note(request, item, kind: str | None) -> None:
+    """Credit an action on the item to the list it was taken from (experiments.attribution)."""
+    rec = _list_id(request.POST)
+    if rec and kind:
+        engagements_note([(request.user.pk, item.pk, kind, timezone.now(), rec)])
 
 
 def _back(request, item, message: str):
@@ -67,7 +102,8 @@ def _back(request, item, message: str):
         if request.POST.get("return") == "feed":
             return render_feed(request, message=message)
         state = selectors.my_state(user=request.user, item=item)
-        return render(request, "catalog/_actions.html", {"item": item, "state": state, "message": message})
+        context = {"item": item, "state": state, "message": message, "rec": _list_id(request.POST)}
+        return render(request, "catalog/_actions.html", context)
     messages.success(request, message)
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(
@@ -86,6 +122,7 @@ def item_rate(request, pk):
         return _back(request, item, "Choose from half a star to five stars.")
     value = form.cleaned_data["value"]
     rating_upsert(user=request.user, item=item, value=value)
+    _note(request, item, Engagement.Kind.RATING if value >= LIKED_RATING else None)
     return _back(request, item, f"You rated {item.title} {stars(value)}")
 
 
@@ -122,4 +159,5 @@ def item_feedback(request, pk):
         return _back(request, item, _UNDONE[kind].format(item.title))
     # Opposite opinions cancel: liking something once disliked takes the dislike back, and vice versa.
     opinion_set(user=request.user, item=item, kind=kind)
+    _note(request, item, Engagement.Kind.LIKE if kind == "like" else None)
     return _back(request, item, _DONE[kind].format(item.title))

@@ -14,6 +14,7 @@ from django.db.models import Count, Max, Q, Sum, prefetch_related_objects
 
 from catalog.models import Genre, Interaction, Item, Rating
 from core.workspaces import default_workspace_id
+from experiments.serving import NO_EXPERIMENT, Choice
 from recommendations.feed_cache import Person, feed_cached
 from recommendations.models import Rule
 from recommendations.rules import FEATURED, diversity_for
@@ -45,6 +46,8 @@ class FeedRow:
     title: str
     cards: list[Card]
     note: str = ""
+    placement: str = ""  # whose rules and diversity shaped it; what its impressions are recorded under
+    recommendation_id: str | None = None  # set when the row is shown (recommendations.views)
 
 
 @dataclass
@@ -103,8 +106,9 @@ class _Rows:
         self.shown: set[int] = set()
         self.history, self.per_row = history, per_row
 
-    def add(self, key: str, title: str, cards, note: str = "", placement: str = "") -> None:
-        """Add a row of `cards` (best first), shaped by the rules of `placement` (none: already shaped)."""
+    def add(self, key: str, title: str, cards, note: str = "", placement: str = "", shaped: str = "") -> None:
+        """Add a row of `cards` (best first), shaped by the rules of `placement` (or already shaped by those
+        of `shaped`)."""
         if placement:
             cards = self._ruled(list(cards), placement)
         cards = [c for c in cards if c.item.pk not in self.history.seen and c.item.is_active]
@@ -114,7 +118,7 @@ class _Rows:
             kept += [c for c in cards if c.item.pk in self.shown][: MIN_ROW - len(kept)]
         self.shown.update(c.item.pk for c in kept)
         if kept:
-            self.rows.append(FeedRow(key, title, kept, note))
+            self.rows.append(FeedRow(key, title, kept, note, placement or shaped))
 
     def depth(self, placement: str, wanted: int) -> int:
         """How many candidates a row reads when it wants `wanted`: more when its placement's lists are
@@ -134,7 +138,7 @@ class _Rows:
         return [Card(p.item, FEATURED) if p.featured or p.source is None else cards[p.source] for p in placed]
 
 
-def home_feed(*, user, per_row: int = PER_ROW) -> list[FeedRow]:
+def home_feed(*, user, per_row: int = PER_ROW, choice: Choice = NO_EXPERIMENT) -> list[FeedRow]:
     """The rows of the home page, from the feed cache while provably current (see recommendations.feed_cache).
 
     Scoring and explaining a long history costs far more than the rest of the
@@ -142,18 +146,20 @@ def home_feed(*, user, per_row: int = PER_ROW) -> list[FeedRow]:
     as the API's recommendations: a rating, an event, a hidden or edited item or
     a newly activated model makes the next page a new one. Items are re-read on
     every request, so their cards show them as they are now.
+
+    choice: the member's variant in the website's running experiment (experiments.serving); a
+    candidate's model ranks their top picks.
     """
     built: list[FeedRow] = []
 
     def build(*, user_id: int | None, version: int | None):
-        built.extend(_build(user, per_row))
-        frozen = [(r.key, r.title, r.note, [(c.item.pk, c.reason) for c in r.cards]) for r in built]
+        built.extend(_build(user, per_row, choice.version_id))
+        frozen = [(r.key, r.title, r.note, r.placement, [(c.item.pk, c.reason) for c in r.cards]) for r in built]
         return frozen, [c.item.pk for r in built for c in r.cards]
 
     person = Person(user_id=user.pk if user.is_authenticated else None)
-    frozen = feed_cached(
-        person=person, workspace=default_workspace_id(), scope="home", params={"per_row": per_row}, build=build
-    )
+    params = {"per_row": per_row, "experiment": choice.experiment_id, "variant": choice.variant}
+    frozen = feed_cached(person=person, workspace=default_workspace_id(), scope="home", params=params, build=build)
     rows = built or _thaw(frozen)
     prefetch_related_objects([card.item for row in rows for card in row.cards], "genres")
     return rows
@@ -163,20 +169,20 @@ def _thaw(frozen) -> list[FeedRow]:
     pks = {pk for *_, cards in frozen for pk, _ in cards}
     items = _card_items().in_bulk(pks)
     rows = []
-    for key, title, note, cards in frozen:
+    for key, title, note, placement, cards in frozen:
         kept = [Card(items[pk], reason) for pk, reason in cards if pk in items]
         if kept:
-            rows.append(FeedRow(key, title, kept, note))
+            rows.append(FeedRow(key, title, kept, note, placement))
     return rows
 
 
-def _build(user, per_row: int) -> list[FeedRow]:
+def _build(user, per_row: int, version: int | None) -> list[FeedRow]:
     history = history_for(user=user)
     rows = _Rows(history, per_row)
     if history.empty:
         _add_popular(rows)
     else:
-        _add_top_picks(rows, user)
+        _add_top_picks(rows, user, version)
         _add_because_you_liked(rows, history)
     website = default_workspace_id()
     trending = _row_items(
@@ -250,9 +256,10 @@ def _add_popular(rows: _Rows) -> None:
     rows.add("popular", "Popular on Encore", _cards(items, "Popular with everyone"), placement=Rule.Placement.HOME)
 
 
-def _add_top_picks(rows: _Rows, user) -> None:
-    recommendations = feed_for_user(user=user, workspace=default_workspace_id(), limit=rows.per_row)
-    rows.add("top-picks", "Top picks for you", [Card(rec.item, rec.reason) for rec in recommendations])
+def _add_top_picks(rows: _Rows, user, version: int | None) -> None:
+    recommendations = feed_for_user(user=user, workspace=default_workspace_id(), limit=rows.per_row, version=version)
+    rows.add("top-picks", "Top picks for you", [Card(rec.item, rec.reason) for rec in recommendations],
+             shaped=Rule.Placement.TOP_PICKS)  # fmt: skip
 
 
 def _add_because_you_liked(rows: _Rows, history: History) -> None:

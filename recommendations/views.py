@@ -2,11 +2,26 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from accounts.models import Profile
+from core.workspaces import default_workspace_id
+from experiments.recording import impression_record
+from experiments.serving import choose
 from recommendations.feed import home_feed
+from recommendations.serving import active_models
 
 
 def _feed_context(request) -> dict:
-    rows = home_feed(user=request.user)
+    workspace = default_workspace_id()
+    member = request.user.pk if request.user.is_authenticated else None
+    choice = choose(workspace_id=workspace, user_id=member)
+    rows = home_feed(user=request.user, choice=choice)
+    # Every row shown is a list: recorded with its id, which its cards carry to what the member does next.
+    model = active_models.get(workspace)
+    for row in rows:
+        row.recommendation_id = impression_record(
+            workspace_id=workspace, user_id=member, placement=row.placement, choice=choice,
+            model_version_id=choice.version_id or (model.version_id if model else None),
+            items=[card.item.pk for card in row.cards],
+        ).recommendation_id  # fmt: skip
     welcome = ""
     if request.user.is_authenticated and any(row.key == "popular" for row in rows):
         # A member without any history yet: invite them to pick a few titles (gently, if they skipped before).
