@@ -1,7 +1,8 @@
 """Command line: offline recommend, evaluate and bench, on the platform's default configuration.
 
 python -m recommendations.engine recommend --train TRAIN.csv [--items ITEMS.csv] --k 10 --out RECS.csv
-python -m recommendations.engine evaluate --data DIR --format mlcsv|ml100k [--algorithm NAME] [--diversity X] --json
+python -m recommendations.engine evaluate --data DIR --format mlcsv|ml100k [--algorithm NAME]
+    [--relevance liked|all] [--binary] [--seed N] [--diversity X] --json
 python -m recommendations.engine bench (--matrix M.npz | --synthetic ml20m) --json
 """
 
@@ -24,12 +25,12 @@ from recommendations.engine import ALGORITHMS, build_model
 from recommendations.engine.datasets import (
     DataError,
     genre_matrix,
-    load_evaluation_data,
+    load_evaluation_ratings,
     read_interactions,
     read_item_texts,
     to_dataset,
 )
-from recommendations.engine.evaluation import evaluate, evaluate_diversity
+from recommendations.engine.evaluation import QUESTIONS, RELEVANCES, evaluate_question
 from recommendations.engine.hybrid import COMPONENTS
 from recommendations.engine.synthetic import synthetic_matrix
 from recommendations.engine.weighting import rating_weights
@@ -44,10 +45,25 @@ def parser() -> argparse.ArgumentParser:
     rec.add_argument("--k", type=int, default=10)
     rec.add_argument("--out", required=True, help="CSV written with header user,item,rank,score")
     rec.add_argument("--algorithm", default="hybrid", choices=sorted(ALGORITHMS))
-    ev = commands.add_parser("evaluate", help="per-user 75/25 holdout (seed 42), top-10 metrics")
+    ev = commands.add_parser(
+        "evaluate",
+        help="per-user 75/25 holdout, top-10 metrics; by default both questions: loved (--relevance liked) "
+        "and watched (--relevance all --binary)",
+    )
     ev.add_argument("--data", required=True, help="dataset directory")
     ev.add_argument("--format", default="mlcsv", choices=("mlcsv", "ml100k"))
     ev.add_argument("--algorithm", choices=sorted(ALGORITHMS), help="default: every algorithm")
+    ev.add_argument(
+        "--relevance",
+        choices=RELEVANCES,
+        help="liked: a held-out item is relevant when rated >= 4; all: every held-out interaction is relevant",
+    )
+    ev.add_argument(
+        "--binary",
+        action="store_true",
+        help="train on every interaction as a plain positive instead of the production weighting of ratings",
+    )
+    ev.add_argument("--seed", type=int, default=42, help="seed of the per-user split (default 42)")
     ev.add_argument(
         "--diversity",
         type=diversity_values,
@@ -107,8 +123,17 @@ def diversity_values(text: str) -> list[float]:
     return values
 
 
+def evaluation_questions(args) -> list[tuple[str, str, bool]]:
+    """(question, relevance, binary) to measure: the one the flags name, or both standard questions."""
+    if args.relevance is None and not args.binary:
+        return list(QUESTIONS)
+    relevance = args.relevance or "all"
+    named = {(r, b): q for q, r, b in QUESTIONS}
+    return [(named.get((relevance, args.binary), "custom"), relevance, args.binary)]
+
+
 def run_evaluate(args) -> None:
-    data = load_evaluation_data(args.data, args.format)
+    data = load_evaluation_ratings(args.data, args.format)
     names = [args.algorithm] if args.algorithm else list(ALGORITHMS)
     genres = None
     if args.diversity is not None:
@@ -116,15 +141,22 @@ def run_evaluate(args) -> None:
         if genres.nnz == 0:
             raise DataError(f"{args.data}: --diversity needs the items' genres (movies.csv or u.item)")
     for name in names:
-        common = {"item_texts": data.item_texts, "timestamps": data.timestamps}
-        if genres is None:
-            results = [evaluate(lambda name=name: build_model(name), data.matrix, **common)]
-        else:
-            results = evaluate_diversity(
-                lambda name=name: build_model(name), data.matrix, genres, args.diversity, **common
+        for question, relevance, binary in evaluation_questions(args):
+            results = evaluate_question(
+                lambda name=name: build_model(name),
+                data.matrix,
+                relevance=relevance,
+                binary=binary,
+                item_texts=data.item_texts,
+                timestamps=data.timestamps,
+                features=genres,
+                diversities=args.diversity,
+                seed=args.seed,
             )
-        for metrics in results:
-            print(json.dumps({"algorithm": name, **{k: round(v, 4) for k, v in metrics.items()}}), flush=True)
+            label = {"algorithm": name, "question": question, "relevance": relevance, "binary": binary}
+            for metrics in results:
+                line = {**label, "seed": args.seed, **{k: round(v, 4) for k, v in metrics.items()}}
+                print(json.dumps(line), flush=True)
 
 
 def generate_synthetic(path: str) -> None:

@@ -188,7 +188,22 @@ def genre_matrix(directory: str, layout: str, item_ids: np.ndarray) -> sp.csr_ma
 
 
 def load_evaluation_data(directory: str, layout: str) -> Dataset:
-    """Every rating becomes a positive interaction of weight 1 (the evaluation protocol)."""
+    """Every rating becomes a positive interaction of weight 1 (the "watched" question)."""
+    data, texts = load_layout(directory, layout)
+    return to_dataset(data, np.ones(len(data.users)), texts)
+
+
+def load_evaluation_ratings(directory: str, layout: str) -> Dataset:
+    """The ratings themselves (0..5 stars) as the matrix, for `evaluation.question_split`."""
+    data, texts = load_layout(directory, layout)
+    bad = np.flatnonzero((data.ratings < 0) | (data.ratings > 5))
+    if len(bad):
+        raise DataError(f"{directory}: rating {data.ratings[bad[0]]} is not between 0 and 5 stars")
+    return to_dataset(data, data.ratings, texts)
+
+
+def load_layout(directory: str, layout: str) -> tuple[Interactions, dict[str, str] | None]:
+    """(interactions, item documents) of a MovieLens directory in the given layout."""
     if layout == "mlcsv":
         data, texts = load_mlcsv(directory), mlcsv_texts(directory)
     elif layout == "ml100k":
@@ -197,4 +212,4 @@ def load_evaluation_data(directory: str, layout: str) -> Dataset:
         raise DataError(f"unknown format {layout!r}; use mlcsv or ml100k")
     if len(data.users) == 0:
         raise DataError(f"{directory}: no ratings")
-    return to_dataset(data, np.ones(len(data.users)), texts)
+    return data, texts

@@ -1,8 +1,15 @@
 """Offline evaluation: per-user holdout split and top-k ranking metrics.
 
 Protocol (as in Microsoft Recommenders' MovieLens table): per user a random
-share of the positive interactions is held out; the model is fitted on the
-rest; top-k among items the user has not seen in training; binary relevance.
+share of the interactions is held out; the model is fitted on the rest; top-k
+among items the user has not seen in training. Two questions are asked of a
+ratings matrix (`evaluate_question`):
+
+- "loved" (relevance="liked"): training entries go through the production
+  weighting (low ratings are negative evidence); a held-out item is relevant
+  when it was rated >= 4;
+- "watched" (relevance="all", binary=True): every training interaction is a
+  plain positive; every held-out interaction is relevant.
 """
 
 from __future__ import annotations
@@ -15,6 +22,12 @@ import scipy.sparse as sp
 
 from recommendations.engine.base import as_csr
 from recommendations.engine.diversity import POOL_PER_SLOT, rerank_lists
+from recommendations.engine.weighting import rating_weights
+
+RELEVANCES = ("liked", "all")
+LIKED_RATING = 4.0  # a held-out rating at or above this is "loved"
+# The questions `evaluate` answers when none is named: (name, relevance, binary).
+QUESTIONS = (("loved", "liked", False), ("watched", "all", True))
 
 
 def holdout_mask(X: sp.csr_matrix, fraction: float = 0.25, seed: int = 42) -> np.ndarray:
@@ -155,9 +168,76 @@ def fit_holdout(factory, X, item_texts, timestamps, fraction, seed):
     mask = holdout_mask(X, fraction, seed)
     train, test = split(X, mask)
     train_ts = None if timestamps is None else np.asarray(timestamps)[~mask]
+    model, fit_s = timed_fit(factory, train, item_texts, train_ts)
+    return model, train, test, fit_s
+
+
+def timed_fit(factory, train, item_texts, timestamps):
+    """(factory() fitted on train, seconds the fit took)."""
     started = time.perf_counter()
-    model = factory().fit(train, item_texts=item_texts, timestamps=train_ts)
-    return model, train, test, time.perf_counter() - started
+    model = factory().fit(train, item_texts=item_texts, timestamps=timestamps)
+    return model, time.perf_counter() - started
+
+
+def question_split(
+    R: sp.csr_matrix, relevance: str = "all", binary: bool = True, *, fraction: float = 0.25, seed: int = 42
+) -> tuple[sp.csr_matrix, sp.csr_matrix, np.ndarray]:
+    """(train, test, mask) of a ratings matrix R for one question.
+
+    R: (n_users, n_items) raw ratings (0..5 stars); every stored entry is an interaction.
+    Per user, round(fraction * n_u) random interactions are held out (mask, over R's stored entries).
+    train: ones when `binary`, else the production weighting of the ratings (low ratings negative).
+    test: the held-out entries that are relevant: all of them, or those rated >= 4 ("liked").
+    """
+    if relevance not in RELEVANCES:
+        raise ValueError(f"relevance must be one of {', '.join(RELEVANCES)}, got {relevance!r}")
+    R = as_csr(R)
+    ones = R.copy()
+    ones.data[:] = 1.0
+    mask = holdout_mask(ones, fraction, seed)
+    values = R.copy()
+    values.data = np.ones_like(R.data) if binary else rating_weights(R.data)
+    train, _ = split(values, mask)
+    relevant = mask if relevance == "all" else mask & (R.data >= LIKED_RATING)
+    _, test = split(ones, relevant)
+    return train, test, mask
+
+
+def evaluate_question(
+    factory: Callable,
+    R: sp.csr_matrix,
+    *,
+    relevance: str = "all",
+    binary: bool = True,
+    item_texts: list[str] | None = None,
+    timestamps: np.ndarray | None = None,
+    features=None,
+    diversities: list[float] | None = None,
+    k: int = 10,
+    fraction: float = 0.25,
+    seed: int = 42,
+) -> list[dict[str, float]]:
+    """Fit `factory()` on one question's training part of the ratings R (see `question_split`) and
+    measure its top-k lists against the relevant held-out items, over users that have any.
+
+    Returns one metrics dict (precision/recall/ndcg/map@k, coverage, fit_s), or with `diversities`
+    one per value, each list re-ranked (MMR over `features`) as served, adding `diversity` and ild@k.
+    """
+    train, test, mask = question_split(R, relevance, binary, fraction=fraction, seed=seed)
+    train_ts = None if timestamps is None else np.asarray(timestamps)[~mask]
+    model, fit_s = timed_fit(factory, train, item_texts, train_ts)
+    users = np.flatnonzero(np.diff(test.indptr) > 0)
+    if diversities is None:
+        recs, _ = model.recommend(train[users], k)
+        return [{**list_metrics(recs, test[users], k), "fit_s": round(fit_s, 3)}]
+    pool, scores = model.recommend(train[users], k * POOL_PER_SLOT)
+    results = []
+    for diversity in diversities:
+        recs = rerank_lists(pool, scores, features, diversity=diversity, k=k)
+        metrics = list_metrics(recs, test[users], k)
+        metrics[f"ild@{k}"] = intra_list_diversity(recs, features)
+        results.append({"diversity": diversity, **metrics, "fit_s": round(fit_s, 3)})
+    return results
 
 
 def list_metrics(recs: np.ndarray, test: sp.csr_matrix, k: int) -> dict[str, float]:

@@ -7,6 +7,7 @@ import os
 import numpy as np
 import pytest
 
+from recommendations.engine import ALGORITHMS
 from recommendations.engine.cli import main
 
 
@@ -98,7 +99,7 @@ def to_ml100k(directory, ratings):
     )
 
 
-def test_evaluate_reads_both_movielens_layouts_and_prints_one_json_line_each(tmp_path, capsys):
+def test_evaluate_reads_both_movielens_layouts_and_prints_one_json_line_per_question(tmp_path, capsys):
     ratings = to_mlcsv(tmp_path / "mlcsv", np.random.default_rng(2))
     to_ml100k(tmp_path / "ml100k", ratings)
     results = {}
@@ -107,20 +108,51 @@ def test_evaluate_reads_both_movielens_layouts_and_prints_one_json_line_each(tmp
             main(["evaluate", "--data", str(tmp_path / layout), "--format", layout, "--algorithm", "itemknn", "--json"])
             == 0
         )
-        lines = capsys.readouterr().out.strip().splitlines()
-        assert len(lines) == 1
-        results[layout] = json.loads(lines[0])
-    assert set(results["mlcsv"]) == {"algorithm", "precision@10", "recall@10", "ndcg@10", "map@10", "coverage", "fit_s"}
-    for key in ("precision@10", "ndcg@10", "coverage"):
-        assert 0 < results["mlcsv"][key] <= 1
-    assert results["mlcsv"]["ndcg@10"] == results["ml100k"]["ndcg@10"]
+        lines = [json.loads(line) for line in capsys.readouterr().out.strip().splitlines()]
+        assert [(r["question"], r["relevance"], r["binary"]) for r in lines] == [
+            ("loved", "liked", False),
+            ("watched", "all", True),
+        ]
+        results[layout] = lines
+    metrics = {"precision@10", "recall@10", "ndcg@10", "map@10", "coverage", "fit_s"}
+    assert set(results["mlcsv"][0]) == {"algorithm", "question", "relevance", "binary", "seed"} | metrics
+    for line in results["mlcsv"]:
+        for key in ("precision@10", "ndcg@10", "coverage"):
+            assert 0 < line[key] <= 1
+    assert [r["ndcg@10"] for r in results["mlcsv"]] == [r["ndcg@10"] for r in results["ml100k"]]
+    assert results["mlcsv"][0]["ndcg@10"] != results["mlcsv"][1]["ndcg@10"]
+
+
+def test_evaluate_flags_choose_one_question_and_the_seed_the_split(tmp_path, capsys):
+    to_mlcsv(tmp_path / "d", np.random.default_rng(2))
+    base = ["evaluate", "--data", str(tmp_path / "d"), "--algorithm", "itemknn"]
+    both = {}
+    assert main(base) == 0
+    for line in capsys.readouterr().out.strip().splitlines():
+        both[json.loads(line)["question"]] = json.loads(line)
+
+    def one(*flags):
+        assert main([*base, *flags]) == 0
+        [line] = capsys.readouterr().out.strip().splitlines()
+        return json.loads(line)
+
+    loved = one("--relevance", "liked")
+    assert {k: v for k, v in loved.items() if k != "fit_s"} == {k: v for k, v in both["loved"].items() if k != "fit_s"}
+    watched = one("--binary")
+    assert (watched["question"], watched["relevance"]) == ("watched", "all")
+    assert watched["ndcg@10"] == both["watched"]["ndcg@10"]
+    custom = one("--relevance", "all")
+    assert (custom["question"], custom["binary"]) == ("custom", False)
+    other = one("--binary", "--seed", "7")
+    assert other["seed"] == 7 and other["ndcg@10"] != watched["ndcg@10"]
+    assert one("--binary", "--seed", "7")["ndcg@10"] == other["ndcg@10"]
 
 
 def test_evaluate_without_an_algorithm_runs_every_one(tmp_path, capsys):
     to_mlcsv(tmp_path / "d", np.random.default_rng(3))
-    assert main(["evaluate", "--data", str(tmp_path / "d"), "--format", "mlcsv", "--json"]) == 0
+    assert main(["evaluate", "--data", str(tmp_path / "d"), "--format", "mlcsv", "--binary", "--json"]) == 0
     names = [json.loads(line)["algorithm"] for line in capsys.readouterr().out.strip().splitlines()]
-    assert names == ["popularity", "trending", "itemknn", "userknn", "content", "ease", "hybrid"]
+    assert names == list(ALGORITHMS)
 
 
 def test_evaluate_on_a_missing_directory_is_a_clear_error(tmp_path, capsys):
@@ -159,7 +191,7 @@ def test_bench_with_fixed_weights_fits_that_blend(tmp_path, capsys):
 
 def test_evaluate_with_diversity_reports_ndcg_and_intra_list_diversity_per_value(tmp_path, capsys):
     to_mlcsv(tmp_path / "d", np.random.default_rng(2))
-    args = ["evaluate", "--data", str(tmp_path / "d"), "--format", "mlcsv", "--algorithm", "itemknn", "--json"]
+    args = ["evaluate", "--data", str(tmp_path / "d"), "--format", "mlcsv", "--algorithm", "itemknn", "--binary"]
     assert main(args) == 0
     plain = json.loads(capsys.readouterr().out)
 
@@ -176,7 +208,7 @@ def test_evaluate_with_diversity_reports_ndcg_and_intra_list_diversity_per_value
 def test_evaluate_with_diversity_reads_ml100k_genre_flags(tmp_path, capsys):
     ratings = to_mlcsv(tmp_path / "mlcsv", np.random.default_rng(2))
     to_ml100k(tmp_path / "ml100k", ratings)
-    args = ["evaluate", "--data", str(tmp_path / "ml100k"), "--format", "ml100k", "--algorithm", "itemknn"]
+    args = ["evaluate", "--data", str(tmp_path / "ml100k"), "--format", "ml100k", "--algorithm", "itemknn", "--binary"]
 
     assert main([*args, "--diversity", "0.5"]) == 0
 
