@@ -132,3 +132,31 @@ def experiment_report(experiment: Experiment) -> dict:
 
 def _ratio(numerator: int, denominator: int) -> float | None:
     return numerator / denominator if denominator else None
+
+
+def variants_display(report: dict) -> list[dict]:
+    """Each variant's figures as text for a table: counts with thousands separators, rates in percent,
+    the difference against control in percentage points with its 95% interval, "—" for no value."""
+    rows = []
+    for v in report["variants"]:
+        test = v["vs_control"]
+        rows.append({
+            "name": v["name"],
+            "model": f"v{v['model_version']}" if v["model_version"] else "serving",
+            **{key: f"{v[key]:,}" for key in ("people", *COUNTS)},
+            **{key: _percent(v[key]) for key in ("ctr_lists", "ctr_items", "conversion_rate", "coverage")},
+            "difference": "" if test is None else (
+                f"{_points(test['difference'])} [{_points(test['ci_low'])}, {_points(test['ci_high'])}]"
+            ),
+            "p_value": "" if test is None else f"{test['p_value']:.4g}",
+            "is_candidate": test is not None,
+        })  # fmt: skip
+    return rows
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{100 * value:.2f}%"
+
+
+def _points(value: float) -> str:
+    return f"{100 * value:+.2f}"

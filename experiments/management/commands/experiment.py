@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from core.models import DEFAULT_SLUG, Workspace
 from core.workspaces import WorkspaceNotFound, workspace_get
 from experiments.models import CONTROL, Experiment
-from experiments.report import experiment_report
+from experiments.report import experiment_report, variants_display
 from experiments.services import (
     algorithm_check,
     candidate_train,
@@ -217,18 +217,11 @@ def report_json(report: dict) -> str:
 
 def report_table(report: dict) -> list[str]:
     """The report for a person: one row per variant, then the test and its p-value."""
+    keys = ["name", "model", "people", "lists", "impressions", "clicked_lists", "clicks", "ctr_lists", "ctr_items",
+            "conversions", "conversion_rate", "coverage", "difference", "p_value"]  # fmt: skip
     rows = [("variant", "model", "people", "lists", "items shown", "clicked lists", "clicks", "CTR lists",
              "CTR items", "conversions", "conv. rate", "coverage", "vs control (95% CI)", "p-value")]  # fmt: skip
-    for v in report["variants"]:
-        test = v["vs_control"]
-        rows.append((
-            v["name"], f"v{v['model_version']}" if v["model_version"] else "serving", f"{v['people']:,}",
-            f"{v['lists']:,}", f"{v['impressions']:,}", f"{v['clicked_lists']:,}", f"{v['clicks']:,}",
-            _percent(v["ctr_lists"]), _percent(v["ctr_items"]), f"{v['conversions']:,}",
-            _percent(v["conversion_rate"]), _percent(v["coverage"]),
-            "" if test is None else _difference(test),
-            "" if test is None else f"{test['p_value']:.4g}",
-        ))  # fmt: skip
+    rows += [tuple(row[key] for key in keys) for row in variants_display(report)]
     started = report["started_at"][:16].replace("T", " ") if report["started_at"] else "not started"
     stopped = report["stopped_at"][:16].replace("T", " ") if report["stopped_at"] else "now"
     p_value = "—" if report["p_value"] is None else f"{report['p_value']:.4g}"
@@ -238,18 +231,6 @@ def report_table(report: dict) -> list[str]:
         *_columns(rows),
         f"Test: {report['test']}; differences in percentage points. p-value (smallest candidate's): {p_value}",
     ]
-
-
-def _difference(test: dict) -> str:
-    return f"{_points(test['difference'])} [{_points(test['ci_low'])}, {_points(test['ci_high'])}]"
-
-
-def _percent(value: float | None) -> str:
-    return "—" if value is None else f"{100 * value:.2f}%"
-
-
-def _points(value: float) -> str:
-    return f"{100 * value:+.2f}"
 
 
 def _when(moment) -> str:
