@@ -181,7 +181,7 @@ def training_complete(
             model_version_activate(version=version, verify=False)  # its bytes were hashed as they were written
             version.timings["activate"] = round(time.perf_counter() - started, 3)
             ModelVersion.objects.filter(pk=version.pk).update(timings=version.timings)
-    if version.note:
+    if version.note and version.trigger != ModelVersion.Trigger.EXPERIMENT:
         log.warning("version %s: %s", version.pk, version.note)
     model_versions_retire(workspace_id=version.workspace_id)
     sharding.shard_files_delete(version_id=version.pk)
