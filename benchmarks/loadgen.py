@@ -25,6 +25,7 @@ class LoadResult:
     p99_ms: float
     errors: int
     tool: str
+    requests: int = 0  # responses received (wrk: completed requests, errors included)
 
 
 def free_port() -> int:
@@ -179,6 +180,7 @@ def _wrk(base, requests, connections, seconds, shuffle) -> LoadResult:
         p99_ms=_wrk_ms(re.search(r"99%\s+([\d.]+\w+)", output).group(1)),
         errors=(int(errors.group(1)) if errors else 0) + (sum(map(int, sockets.groups())) if sockets else 0),
         tool="wrk",
+        requests=int(re.search(r"(\d+) requests in", output).group(1)),
     )
 
 
@@ -225,7 +227,7 @@ def _threaded(base, requests, connections, seconds, shuffle) -> LoadResult:
         thread.join()
     latencies.sort()
     pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
-    return LoadResult(len(latencies) / seconds, pick(0.50), pick(0.99), errors[0], "python threads")
+    return LoadResult(len(latencies) / seconds, pick(0.50), pick(0.99), errors[0], "python threads", len(latencies))
 
 
 def post_json(url: str, body, headers: dict) -> tuple[int, dict]:
