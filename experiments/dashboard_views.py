@@ -275,6 +275,9 @@ def dashboard_view(request, *, admin_site):
         if suggested is None:
             raise PermissionDenied("You look after no workspace.")
         data["workspace"] = str(suggested)
+    if not data.get("first") and not data.get("last"):
+        default = Period.ending()
+        data["first"], data["last"] = default.first.isoformat(), default.last.isoformat()
 
     form = DashboardForm(data, workspaces=workspaces)
     if form.is_valid():

@@ -262,6 +262,8 @@ def test_staff_see_only_their_workspace_and_not_another(client, acme, bravo):
     client.force_login(staff_of(acme))
     response = client.get(URL)
     assert response.status_code == 200 and "Dashboard: Acme Streaming" in response.content.decode()
+    default = Period.ending()
+    assert f'value="{default.first.isoformat()}"' in response.content.decode()  # the days shown, in the form
     assert "Bravo Books" not in response.content.decode()
     assert client.get(URL, {"workspace": acme.pk}).status_code == 200
     assert client.get(URL, {"workspace": bravo.pk}).status_code == 404
