@@ -14,8 +14,10 @@ from recommendations.engine.base import Reason, Recommender, unflatten_state
 from recommendations.engine.content import Content
 from recommendations.engine.ease import EASE
 from recommendations.engine.hybrid import Hybrid
+from recommendations.engine.ials import IALS
 from recommendations.engine.knn import ItemKNN
 from recommendations.engine.popularity import Popularity, Trending
+from recommendations.engine.rp3beta import RP3beta
 from recommendations.engine.userknn import UserKNN
 
 ALGORITHMS: dict[str, type[Recommender]] = {
@@ -25,6 +27,8 @@ ALGORITHMS: dict[str, type[Recommender]] = {
     "userknn": UserKNN,
     "content": Content,
     "ease": EASE,
+    "rp3beta": RP3beta,
+    "ials": IALS,
     "hybrid": Hybrid,
 }
 

@@ -156,3 +156,77 @@ def test_hybrid_counts_co_occurrences_once_for_ease_and_item_knn(monkeypatch):
     knn = build_model("itemknn", k=shared.params["itemknn_k"], shrinkage=shared.params["shrinkage"]).fit(X)
     np.testing.assert_array_equal(shared.models["ease"].B, ease.B)
     assert (shared.models["itemknn"].similarity != knn.similarity).nnz == 0
+
+
+def dense_rp3beta(X, alpha, beta, k):
+    """RP3beta's walk weights by the textbook dense formula, then a brute-force top-k per row."""
+    P = np.maximum(X.toarray().astype(np.float64), 0)
+    seen = (P > 0).astype(np.float64)
+    user_sums, popularity = P.sum(axis=1, keepdims=True), seen.sum(axis=0)
+    P_ui = np.divide(P, user_sums, out=np.zeros_like(P), where=user_sums > 0) ** alpha
+    P_iu = np.divide(seen.T, popularity[:, None], out=np.zeros_like(seen.T), where=popularity[:, None] > 0) ** alpha
+    discount = np.where(popularity > 0, popularity, 1.0) ** -beta
+    W = (P_iu @ P_ui) * discount[None, :]
+    np.fill_diagonal(W, 0)
+    return brute_top_k(W, k)
+
+
+@pytest.mark.parametrize("alpha,beta,k", [(1.0, 0.0, 50), (1.0, 0.5, 7), (0.7, 0.3, 12)])
+def test_rp3beta_walk_and_scores_match_the_dense_formula(alpha, beta, k):
+    X = random_matrix()
+    model = build_model("rp3beta", alpha=alpha, beta=beta, k=k).fit(X)
+    expected = dense_rp3beta(X, alpha, beta, k)
+    np.testing.assert_allclose(model.W.toarray(), expected, rtol=1e-5, atol=1e-8)
+    H = random_matrix(n_users=12, seed=9)
+    np.testing.assert_allclose(model.scores(H), H.toarray().astype(np.float64) @ expected, rtol=1e-4, atol=1e-7)
+
+
+def test_rp3beta_weights_for_several_betas_at_once_equal_one_fit_each():
+    from recommendations.engine.rp3beta import walk_weights
+
+    X = random_matrix(n_users=90, n_items=60)
+    betas = [0.0, 0.4, 0.8]
+    together = walk_weights(X, alpha=1.0, betas=betas, k=9, threads=3)
+    for beta, W in zip(betas, together, strict=True):
+        assert (W != build_model("rp3beta", beta=beta, k=9).fit(X).W).nnz == 0
+    assert (truncate_rows(together[1], 4) != build_model("rp3beta", beta=0.4, k=4).fit(X).W).nnz == 0
+
+
+def dense_als_half_step(X, Y, l2, alpha):
+    """Exact ALS rows by the dense textbook equations: every cell's confidence and preference."""
+    dense = X.toarray().astype(np.float64)
+    C, P = 1 + alpha * np.abs(dense), (dense > 0).astype(np.float64)
+    Y = Y.astype(np.float64)
+    return np.stack([np.linalg.solve(Y.T @ (C[u, :, None] * Y) + l2 * np.eye(Y.shape[1]), Y.T @ (C[u] * P[u]))
+                     for u in range(len(dense))])  # fmt: skip
+
+
+def test_ials_conjugate_gradients_converge_to_the_exact_half_step():
+    from recommendations.engine.ials import cg_half_step, confidences
+
+    X = random_matrix(n_users=30, n_items=20)
+    Y = np.random.default_rng(1).standard_normal((20, 5)).astype(np.float32)
+    extra, target = confidences(X, 2.0)
+    start = np.zeros((30, 5), dtype=np.float32)
+    exact = dense_als_half_step(X, Y, 0.5, 2.0)
+    np.testing.assert_allclose(cg_half_step(extra, target, start, Y, 0.5, steps=12), exact, rtol=1e-3, atol=1e-4)
+    rough = cg_half_step(extra, target, start, Y, 0.5, steps=1)
+    assert np.abs(rough - exact).max() > 1e-2  # one step is not the solution: the steps do the work
+
+
+def test_ials_fit_alternates_exact_solves_and_scores_by_the_dense_fold_in():
+    X = random_matrix(n_users=40, n_items=25)
+    model = build_model("ials", factors=4, l2=0.5, alpha=2.0, iterations=3, cg_steps=12, seed=5).fit(X)
+    rng = np.random.default_rng(5)
+    U = rng.standard_normal((40, 4), dtype=np.float32) * np.float32(0.01)
+    Y = rng.standard_normal((25, 4), dtype=np.float32) * np.float32(0.01)
+    for _ in range(3):
+        U = dense_als_half_step(X, Y, 0.5, 2.0)
+        Y = dense_als_half_step(X.T.tocsr(), U, 0.5, 2.0)
+    np.testing.assert_allclose(model.Y, Y, rtol=1e-2, atol=1e-3)
+
+    H = random_matrix(n_users=6, n_items=25, seed=9)
+    folded = dense_als_half_step(H, model.Y, 0.5, 2.0)
+    np.testing.assert_allclose(model.scores(H), folded @ model.Y.T.astype(np.float64), rtol=1e-4, atol=1e-5)
+    hist, contrib = model.contributions(H[0], np.arange(25))
+    np.testing.assert_allclose(contrib.sum(axis=0), model.scores(H[0])[0], rtol=1e-4, atol=1e-5)

@@ -1,0 +1,108 @@
+"""RP3beta: a three-step random walk on the user-item graph, with a popularity discount.
+
+From an item i, the walk steps to a user who interacted with it, then to an item j of that user:
+W = P_iu @ P_ui, where P_ui is each user's row of confidences normalised to sum 1 and P_iu
+each item's column of interactions (one per user) normalised to sum 1; both raised to `alpha`.
+Arriving at a popular item counts less: W[i, j] is divided by popularity_j ** beta (Paudel et
+al., 2017; tuned as in Dacrema et al., 2019). Each item keeps its k strongest destinations, so W is
+sparse. score(h, j) = sum_i h_i W[i, j]; negative history entries push their destinations down.
+
+W is computed in blocks of source items (like item-kNN's similarity), several betas from one product.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import scipy.sparse as sp
+
+from recommendations.engine.base import Recommender
+from recommendations.engine.knn import BLOCK_CELLS, cooccurrence_input, engine_threads, keep_top_k
+
+
+def transition_matrices(X, alpha: float = 1.0) -> tuple[sp.csr_matrix, sp.csr_matrix, np.ndarray]:
+    """(P_iu (n_items, n_users) CSR, P_ui (n_users, n_items) CSR, popularity (n_items,) float64).
+
+    Over the positive part of X (long histories sampled as for co-occurrences): P_ui from the
+    confidences, P_iu from the interactions themselves; rows summing to 1, then entries ** alpha.
+    """
+    P = cooccurrence_input(X)
+    user_sums = np.asarray(P.sum(axis=1)).ravel().astype(np.float64)
+    Pui = sp.csr_matrix(P, dtype=np.float64, copy=True)
+    Pui.data /= np.repeat(np.where(user_sums > 0, user_sums, 1.0), np.diff(Pui.indptr))
+    Piu = P.T.tocsr().astype(np.float64)
+    Piu.data[:] = 1.0
+    popularity = np.diff(Piu.indptr).astype(np.float64)
+    Piu.data /= np.repeat(np.where(popularity > 0, popularity, 1.0), np.diff(Piu.indptr))
+    if alpha != 1.0:
+        Pui.data **= alpha
+        Piu.data **= alpha
+    return Piu.astype(np.float32), Pui.astype(np.float32), popularity
+
+
+def walk_weights(X, *, alpha: float, betas, k: int, threads: int | None = None) -> list[sp.csr_matrix]:
+    """One (n_items, n_items) top-k CSR float32 W per beta in `betas`, from one walk product."""
+    Piu, Pui, popularity = transition_matrices(X, alpha)
+    n = Pui.shape[1]
+    discounts = [np.where(popularity > 0, popularity, 1.0) ** -float(beta) for beta in betas]
+    discounts = [d.astype(np.float32) for d in discounts]
+    step = max(1, BLOCK_CELLS // max(n, 1))
+    bounds = [(lo, min(lo + step, n)) for lo in range(0, n, step)]
+
+    def one(block: tuple[int, int]) -> list[sp.csr_matrix]:
+        lo, hi = block
+        walk = (Piu[lo:hi] @ Pui).toarray().astype(np.float32, copy=False)
+        walk[np.arange(hi - lo), np.arange(lo, hi)] = 0.0
+        return [keep_top_k(walk * d[None, :], k) for d in discounts]
+
+    threads = min(threads or engine_threads(), max(len(bounds), 1))
+    if threads > 1:
+        with ThreadPoolExecutor(threads) as pool:
+            parts = list(pool.map(one, bounds))
+    else:
+        parts = [one(block) for block in bounds]
+    if not parts:
+        return [sp.csr_matrix((n, n), dtype=np.float32) for _ in betas]
+    return [sp.vstack([p[b] for p in parts], format="csr", dtype=np.float32) for b in range(len(betas))]
+
+
+class RP3beta(Recommender):
+    """score(h, j) = sum over history items i of h_i * W[i, j], W the discounted top-k walk."""
+
+    name = "rp3beta"
+
+    def __init__(self, alpha: float = 1.0, beta: float = 0.5, k: int = 100):
+        super().__init__(alpha=float(alpha), beta=float(beta), k=int(k))
+        self.W = sp.csr_matrix((0, 0), dtype=np.float32)
+
+    @classmethod
+    def from_weights(cls, W, X, **params) -> RP3beta:
+        """A fitted model from walk weights computed elsewhere (`walk_weights`) on the matrix X."""
+        model = cls(**params)
+        model.fit(X, walk=W)
+        return model
+
+    def _fit(self, X: sp.csr_matrix, *, item_texts, timestamps, walk=None) -> None:
+        """`walk`: precomputed (n_items, n_items) weights for this model's parameters."""
+        if walk is None:
+            [walk] = walk_weights(X, alpha=self.params["alpha"], betas=[self.params["beta"]], k=self.params["k"])
+        if walk.shape != (self.n_items, self.n_items):
+            raise ValueError(f"walk weights must be {self.n_items} x {self.n_items}, got {walk.shape}")
+        self._set_state({"W": walk})
+
+    def _scores(self, H: sp.csr_matrix) -> np.ndarray:
+        return (H @ self.W).toarray().astype(np.float32, copy=False)
+
+    def _item_weights(self, hist: np.ndarray, items: np.ndarray) -> np.ndarray:
+        return self.W[hist][:, items].toarray().astype(np.float64)
+
+    def _similar_row(self, item: int) -> np.ndarray:
+        return self.W[item].toarray()[0]
+
+    def _state(self) -> dict:
+        return {"W": self.W}
+
+    def _set_state(self, state: dict) -> None:
+        self.W = sp.csr_matrix(state["W"], dtype=np.float32)
+        self.W.sort_indices()
