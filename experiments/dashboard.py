@@ -15,8 +15,8 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, OuterRef, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Count, DateTimeField, Exists, ExpressionWrapper, OuterRef, Sum
+from django.db.models.functions import TruncDate, TruncDay
 
 from catalog.models import Interaction, Item, Rating
 from experiments.models import CONTROL, DailyStats, Impression
@@ -87,8 +87,8 @@ def activity(workspace_id: int, period: Period) -> Activity:
     """Events and active people per day of the workspace's items.
 
     Three grouped queries: interactions per day (count and distinct people), ratings per day
-    (by `updated_at`: a changed rating counts on the day it changed) and the people who did both
-    on one day, so that people = with an event + with a rating - with both.
+    (by `updated_at`: a changed rating counts on the day it changed) and the people who rated and
+    had an event on one day, so that people = with an event + with a rating - with both.
     """
     events = Interaction.objects.filter(
         item__workspace_id=workspace_id, created_at__gte=period.since, created_at__lt=period.until
@@ -104,12 +104,18 @@ def activity(workspace_id: int, period: Period) -> Activity:
         row["day"]: row
         for row in _per_day(ratings, "updated_at").annotate(n=Count("pk"), people=Count("user_id", distinct=True))
     }
-    rated_that_day = ratings.annotate(day=TruncDate("updated_at", tzinfo=UTC)).filter(
-        user_id=OuterRef("user_id"), day=OuterRef("day")
+    # The raters of each day who also had an event that day: each rating probes the person's events
+    # of its day through the (user, created_at) index.
+    midnight = ExpressionWrapper(OuterRef("midnight"), output_field=DateTimeField())
+    acted_that_day = Interaction.objects.filter(
+        user_id=OuterRef("user_id"),
+        item__workspace_id=workspace_id,
+        created_at__gte=midnight,
+        created_at__lt=midnight + datetime.timedelta(days=1),
     )
     both = dict(
-        _per_day(events, "created_at")
-        .filter(Exists(rated_that_day))
+        _per_day(ratings.annotate(midnight=TruncDay("updated_at", tzinfo=UTC)), "updated_at")
+        .filter(Exists(acted_that_day))
         .annotate(people=Count("user_id", distinct=True))
         .values_list("day", "people")
     )
