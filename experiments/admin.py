@@ -16,7 +16,8 @@ from experiments.models import CONTROL, Experiment, Variant
 from experiments.report import experiment_report, variants_display
 from experiments.services import (
     candidates_clean,
-    experiment_candidates_train,
+    experiment_candidates_claim,
+    experiment_candidates_queue,
     experiment_check,
     experiment_create,
     experiment_promote,
@@ -36,9 +37,8 @@ class ExperimentAddForm(WorkspaceScopedForm):
     )  # fmt: skip
     algorithms = forms.MultipleChoiceField(
         choices=[(name, name) for name in ALGORITHMS], required=False, widget=forms.CheckboxSelectMultiple,
-        help_text="Each a candidate trained on the workspace's data when the experiment starts (it does not serve "
-                  "outside the experiment). Popularity and trending train in seconds; for a long training use "
-                  "`manage.py experiment start NAME --algorithm ALGO`, or choose a version trained before.",
+        help_text="Each a candidate trained on the workspace's data by the workers when you start the experiment "
+                  "(it serves nobody outside the experiment); start it again once they have finished.",
     )  # fmt: skip
     versions_allowed = ModelVersion.objects.none()
 
@@ -178,7 +178,8 @@ class ExperimentAdmin(WorkspaceScopedAdmin):
                 untrained=list(
                     experiment.variants.exclude(name=CONTROL).filter(model_version__isnull=True)
                     .values_list("name", flat=True)
-                ),
+                ) if experiment.status == Experiment.Status.DRAFT else [],
+                training=ModelVersion.objects.training().filter(workspace_id=experiment.workspace_id).first(),
             )  # fmt: skip
         return super().change_view(request, object_id, form_url, extra_context=context)
 
@@ -226,9 +227,20 @@ class ExperimentAdmin(WorkspaceScopedAdmin):
     # --- Starting and stopping -----------------------------------------------------------------------
 
     def _start(self, experiment: Experiment) -> str:
-        trained = experiment_candidates_train(experiment) if experiment.status == Experiment.Status.DRAFT else []
+        """Start the experiment once each candidate has its model; until then, have the workers train the next
+        one (with eager tasks it trains here, and the experiment starts at once)."""
+        said = []
+        if experiment.status == Experiment.Status.DRAFT:
+            experiment_candidates_claim(experiment)
+            untrained = _untrained(experiment)
+            while untrained:
+                said.append(experiment_candidates_queue(experiment))
+                left = _untrained(experiment)
+                if left >= untrained:
+                    return " ".join(said)
+                untrained = left
         experiment_start(experiment)
-        done = "".join(f" Trained {v.name}: {version} in {s:.1f} s." for v, version, s in trained)
+        done = "".join(f" {text}" for text in said)
         return f"{experiment} started: {experiment.traffic}% of {experiment.workspace}'s people get a candidate.{done}"
 
     def _stop(self, experiment: Experiment) -> str:
@@ -254,3 +266,7 @@ class ExperimentAdmin(WorkspaceScopedAdmin):
                 self.message_user(request, act(experiment), messages.SUCCESS)
             except ValidationError as exc:
                 self.message_user(request, f"{experiment}: {' '.join(exc.messages)}", messages.ERROR)
+
+
+def _untrained(experiment: Experiment) -> int:
+    return experiment.variants.exclude(name=CONTROL).filter(model_version__isnull=True).count()

@@ -16,6 +16,7 @@ from experiments.models import CONTROL, Experiment, Variant
 from experiments.serving import running_experiments
 from recommendations.engine import ALGORITHMS
 from recommendations.models import ModelVersion
+from recommendations.tasks import QueueUnavailable, train_model_enqueue
 from recommendations.training import (
     TrainingAlreadyRunning,
     model_version_activate,
@@ -144,6 +145,62 @@ def experiment_candidates_train(experiment: Experiment) -> list[tuple[Variant, M
         note_add(experiment, f"Candidate {variant.name} trained: {version}, ndcg@10 {_ndcg(version)}, {seconds:.1f} s.")
         trained.append((variant, version, seconds))
     return trained
+
+
+def experiment_candidates_claim(experiment: Experiment) -> list[Variant]:
+    """Give each candidate of a draft experiment still without a version the newest candidate version of its
+    algorithm trained for an experiment of the workspace since this one was created, and not taken by
+    another variant (the worker's run that `experiment_candidates_queue` asked for). Returns those given one."""
+    claimed = []
+    if experiment.status != Experiment.Status.DRAFT:
+        return claimed
+    for variant in experiment.variants.exclude(name=CONTROL).filter(model_version__isnull=True):
+        taken = Variant.objects.filter(model_version__isnull=False).values("model_version_id")
+        version = (
+            ModelVersion.objects.servable()
+            .filter(workspace_id=experiment.workspace_id, trigger=ModelVersion.Trigger.EXPERIMENT,
+                    algorithm=variant.algorithm, status=ModelVersion.Status.READY,
+                    created_at__gte=experiment.created_at)
+            .exclude(pk__in=taken)
+            .order_by("-created_at", "-pk")
+            .first()
+        )  # fmt: skip
+        if version is not None:
+            Variant.objects.filter(pk=variant.pk).update(model_version=version)
+            variant.model_version = version
+            note_add(experiment, f"Candidate {variant.name} trained: {version}, ndcg@10 {_ndcg(version)}.")
+            claimed.append(variant)
+    return claimed
+
+
+def experiment_candidates_queue(experiment: Experiment) -> str:
+    """Ask the workers to train the draft experiment's next candidate without a version; says what it did.
+
+    One run at a time per workspace: while one trains, nothing is queued (ask again once it has finished).
+    The finished version is given to its candidate by `experiment_candidates_claim`. With eager tasks
+    (one-process setups) the run happens here and the candidate has its version on return.
+    """
+    experiment_candidates_claim(experiment)
+    variant = experiment.variants.exclude(name=CONTROL).filter(model_version__isnull=True).first()
+    if variant is None:
+        return "Every candidate has its model."
+    training = ModelVersion.objects.training().filter(workspace_id=experiment.workspace_id).first()
+    if training is not None:
+        return f"{training} is training in {experiment.workspace.slug}: ask again once it has finished."
+    try:
+        train_model_enqueue(
+            workspace_id=experiment.workspace_id, trigger=ModelVersion.Trigger.EXPERIMENT, algorithm=variant.algorithm
+        )
+    except QueueUnavailable as exc:
+        raise ValidationError(
+            f"Cannot queue the training of {variant.name}: {exc}. Train it with "
+            f"`manage.py experiment start {experiment.name}`."
+        ) from None
+    experiment_candidates_claim(experiment)
+    variant.refresh_from_db()
+    if variant.model_version is not None:
+        return f"Trained the {variant.name} candidate: {variant.model_version}."
+    return f"The training of the {variant.name} candidate is queued on the workers: start again once it has finished."
 
 
 def experiment_start(experiment: Experiment) -> Experiment:

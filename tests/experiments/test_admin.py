@@ -8,12 +8,14 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
+from config.celery import app as celery_app
 from core.workspaces import default_workspace
 from experiments.models import Engagement, Experiment, Impression
 from experiments.services import candidate_train, experiment_create, experiment_start
 from recommendations.models import ModelVersion
 from recommendations.training import train_model_version
 from tests.factories import ExperimentFactory, UserFactory, WorkspaceFactory
+from tests.queues import queued_messages
 
 pytestmark = pytest.mark.django_db
 
@@ -130,31 +132,62 @@ def test_another_workspaces_staff_neither_see_nor_promote_it(client, running):
     assert ModelVersion.objects.get(pk=candidate.pk).status == ModelVersion.Status.READY
 
 
-def test_staff_create_a_draft_and_start_it_which_trains_its_algorithm(client, tiny_catalog, media_root):
+def add_draft(client, workspace, **fields) -> Experiment:
+    data = {"workspace": workspace.pk, "name": "bars", "traffic": 20, "versions": [], "algorithms": ["popularity"]}
+    response = client.post(reverse("admin:experiments_experiment_add"), {**data, **fields})
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    return Experiment.objects.get()
+
+
+def test_staff_create_a_draft_and_start_it_which_trains_its_algorithm(client, tiny_catalog, media_root, monkeypatch):
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)  # a one-process setup: the task runs here
     workspace = default_workspace()
     serving = train_model_version()
     client.force_login(staff_of(workspace))
 
-    response = client.post(
-        reverse("admin:experiments_experiment_add"),
-        {"workspace": workspace.pk, "name": "bars", "traffic": 20, "versions": [], "algorithms": ["popularity"]},
-    )
-    assert response.status_code == 302, response.context["adminform"].form.errors
-    experiment = Experiment.objects.get()
+    experiment = add_draft(client, workspace)
     assert experiment.status == "draft" and list(experiment.variants.values_list("name", flat=True)) == [
         "control", "popularity"
     ]  # fmt: skip
     page = client.get(change_url(experiment)).content.decode()
-    assert "Starting trains popularity first" in page
+    assert "Still without a model: popularity" in page
 
     started = client.post(reverse("admin:experiments_experiment_start", args=[experiment.pk]), follow=True)
 
-    assert "bars started: 20% of default's people get a candidate. Trained popularity" in shown_messages(started)
+    candidate = experiment.variants.get(name="popularity").model_version
+    assert shown_messages(started) == (
+        f"bars started: 20% of default's people get a candidate. Trained the popularity candidate: {candidate}."
+    )
     experiment.refresh_from_db()
     assert experiment.is_running and ModelVersion.objects.active().get() == serving
-    assert experiment.variants.get(name="popularity").model_version.status == ModelVersion.Status.READY
+    assert candidate.status == ModelVersion.Status.READY and candidate.trigger == "experiment"
     stopped = client.post(reverse("admin:experiments_experiment_stop", args=[experiment.pk]), follow=True)
     assert "bars stopped: everyone in default gets control again." in shown_messages(stopped)
+
+
+def test_with_workers_the_candidate_trains_on_them_and_start_takes_it_once_finished(
+    client, tiny_catalog, media_root, memory_broker
+):
+    workspace = default_workspace()
+    train_model_version()
+    client.force_login(staff_of(workspace))
+    experiment = add_draft(client, workspace)
+    url = reverse("admin:experiments_experiment_start", args=[experiment.pk])
+
+    queued = client.post(url, follow=True)
+
+    assert "training of the popularity candidate is queued on the workers" in shown_messages(queued)
+    [message] = queued_messages()
+    assert message["task"] == "recommendations.train_model"
+    assert "'trigger': 'experiment'" in message["kwargs"] and "'algorithm': 'popularity'" in message["kwargs"]
+    experiment.refresh_from_db()
+    assert experiment.status == "draft"
+
+    version = train_model_version(trigger="experiment", algorithm="popularity")  # what the worker does
+    started = client.post(url, follow=True)
+
+    assert shown_messages(started).startswith("bars started: 20%")
+    assert experiment.variants.get(name="popularity").model_version == version
 
 
 def test_the_add_form_refuses_what_the_services_refuse(client):

@@ -1,6 +1,8 @@
 """Experiments' write path: what an experiment may hold, one running per workspace, candidates that train
 without serving, survive retention while their experiment needs them, and are promoted through the guard."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -10,6 +12,7 @@ from experiments import serving
 from experiments.models import CONTROL, Experiment
 from experiments.services import (
     candidate_train,
+    experiment_candidates_claim,
     experiment_candidates_train,
     experiment_create,
     experiment_promote,
@@ -26,7 +29,8 @@ pytestmark = pytest.mark.django_db
 def version_of(workspace, status=ModelVersion.Status.READY, **fields) -> ModelVersion:
     """A finished version row; its model file is not read by these tests."""
     fields.setdefault("artifact", f"models/{workspace.slug}/fake.npz")
-    return ModelVersion.objects.create(workspace=workspace, algorithm="ease", status=status, **fields)
+    fields.setdefault("algorithm", "ease")
+    return ModelVersion.objects.create(workspace=workspace, status=status, **fields)
 
 
 @pytest.fixture
@@ -283,3 +287,19 @@ def test_control_and_unknown_variants_are_not_promoted(trained):
     for name in ("control", "nothing"):
         with pytest.raises(ValidationError, match=f"has no candidate '{name}': its candidates are v"):
             experiment_promote(experiment, name)
+
+
+def test_a_draft_claims_the_newest_candidate_trained_for_it_and_not_anothers(workspace):
+    before = version_of(workspace, trigger="experiment", algorithm="popularity")  # trained before the draft
+    experiment = experiment_create(workspace, "bars", 50, [{"algorithm": "popularity"}])
+    ModelVersion.objects.filter(pk=before.pk).update(created_at=experiment.created_at - timedelta(minutes=1))
+    mine = version_of(workspace, trigger="experiment", algorithm="popularity")
+    version_of(workspace, algorithm="popularity")  # newer, but the workspace's own training: not a candidate
+    version_of(workspace, trigger="experiment", algorithm="ease")  # newer, another algorithm
+    other = experiment_create(workspace, "other", 50, [{"algorithm": "popularity"}])
+
+    [claimed] = experiment_candidates_claim(experiment)
+
+    assert claimed.model_version == mine
+    assert experiment_candidates_claim(other) == []  # `mine` is taken; `before` predates it
+    assert "Candidate popularity trained: " in Experiment.objects.get(pk=experiment.pk).note
