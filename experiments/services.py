@@ -5,6 +5,7 @@ Every change of what serves a workspace's people tells the process's serving cac
 Refusals are ValidationErrors whose message says what to do instead.
 """
 
+import re
 import time
 
 from django.core.exceptions import ValidationError
@@ -266,10 +267,14 @@ def experiment_promote(experiment: Experiment, variant_name: str, *, force: bool
         names = list(experiment.variants.exclude(name=CONTROL).values_list("name", flat=True))
         raise ValidationError(f"{experiment} has no candidate {variant_name!r}: its candidates are {', '.join(names)}.")
     version = variant.model_version
-    refusal = quality_guard(version=version)
+    # The guard's advice is training's ("train with --force"); promotion's own way past it is said here.
+    refusal = re.sub(r"\s*\([^()]*--force[^()]*\)", "", quality_guard(version=version))
     if refusal and not force:
         note_add(experiment, f"Promotion of {variant.name} ({version}) refused: {refusal}")
-        raise ValidationError(f"{variant.name} was not promoted. {refusal} (--force, or the admin's force box)")
+        raise ValidationError(
+            f"{variant.name} was not promoted. {refusal} Force it to promote it anyway (`manage.py experiment "
+            f"promote {experiment.name} {variant.name} --force`, or the admin's box)."
+        )
     if refusal:
         ModelVersion.objects.filter(pk=version.pk).update(forced=True)
         version.forced = True
