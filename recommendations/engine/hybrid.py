@@ -1,4 +1,4 @@
-"""The default model: a weighted blend of EASE, item-kNN, user-kNN, content and popularity.
+"""The default model: a weighted blend of EASE, item-kNN, user-kNN, RP3beta, content and popularity.
 
 Each component's scores are divided by their largest absolute value in the
 row, so weights compare like with like. Weights and hyper-parameters are
@@ -14,13 +14,15 @@ import scipy.sparse as sp
 from recommendations.engine.base import Reason, Recommender, as_csr, mask_seen, row_scale, top_k
 from recommendations.engine.content import Content
 from recommendations.engine.ease import EASE
+from recommendations.engine.ials import IALS
 from recommendations.engine.knn import ItemKNN, item_similarity
 from recommendations.engine.popularity import Popularity
+from recommendations.engine.rp3beta import RP3beta
 from recommendations.engine.tuning import DEFAULTS, tune
 from recommendations.engine.userknn import UserKNN
 
-COMPONENTS = ("ease", "itemknn", "userknn", "content", "popularity")
-COLLABORATIVE = ("ease", "itemknn", "userknn")
+COMPONENTS = ("ease", "itemknn", "userknn", "rp3beta", "ials", "content", "popularity")
+COLLABORATIVE = ("ease", "itemknn", "userknn", "rp3beta", "ials")
 # Content keeps at least this share of the blend, so items nobody has touched yet
 # (which only content can score) stay reachable and rank by their similarity.
 CONTENT_FLOOR = 0.01
@@ -35,6 +37,10 @@ def build_component(name: str, params: dict) -> Recommender:
         return ItemKNN(k=params["itemknn_k"], shrinkage=params["shrinkage"])
     if name == "userknn":
         return UserKNN(k=params["userknn_k"], shrinkage=params["shrinkage"])
+    if name == "rp3beta":
+        return RP3beta(alpha=params["rp3beta_alpha"], beta=params["rp3beta_beta"], k=params["rp3beta_k"])
+    if name == "ials":
+        return IALS(factors=params["ials_factors"], l2=params["ials_l2"], alpha=params["ials_alpha"])
     return Content() if name == "content" else Popularity()
 
 
@@ -146,7 +152,7 @@ class Hybrid(Recommender):
 
     def _similar_row(self, item: int) -> np.ndarray:
         # Collaborative neighbours when the item has any; content similarity for new items.
-        for name in ("itemknn", "ease", "content"):
+        for name in ("itemknn", "ease", "rp3beta", "content"):
             model = self.models.get(name)
             if model is not None:
                 row = model.similar_row(item)

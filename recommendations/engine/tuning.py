@@ -18,8 +18,10 @@ from recommendations.engine.base import mask_seen, popularity_prior, row_scale, 
 from recommendations.engine.content import Content
 from recommendations.engine.ease import EASE, active_items, ease_weights, gram, side_gram
 from recommendations.engine.evaluation import holdout_mask, ndcg, split
+from recommendations.engine.ials import IALS
 from recommendations.engine.knn import ItemKNN, engine_threads, item_similarity, truncate_rows
 from recommendations.engine.popularity import Popularity
+from recommendations.engine.rp3beta import RP3beta, walk_weights
 from recommendations.engine.userknn import UserKNN
 
 DEFAULTS = {
@@ -30,6 +32,15 @@ DEFAULTS = {
     "itemknn_k": 100,
     "userknn_k": 50,
     "shrinkage": 10.0,
+    "rp3beta_alpha": 1.0,
+    "rp3beta_beta": 0.5,
+    "rp3beta_k": 100,
+    "ials_factors": 64,
+    "ials_l2": 20.0,
+    "ials_alpha": 2.0,
+    # iALS joins the search only up to this many training interactions: its numpy CG fit is
+    # ~2 s per 100k interactions, far from a C++ ALS on large data.
+    "ials_max_interactions": 1_000_000,
     "validation_fraction": 0.25,
     "seed": 42,
     "max_tuning_interactions": 2_000_000,  # larger data: tune on a random subset of users
@@ -39,6 +50,8 @@ DEFAULTS = {
 L2_FACTORS = (50, 100, 200, 400, 800, 1600, 3200)  # times the mean squared confidence
 SIDE_RATIOS = (0.025, 0.05, 0.1, 0.2, 0.4, 0.8)  # weight of item documents in EASE, times l2
 NEIGHBOURS = (25, 50, 100, 200)
+IALS_L2 = (5.0, 10.0, 20.0, 40.0, 80.0)
+BETAS = (0.0, 0.2, 0.35, 0.5, 0.65, 0.8)  # RP3beta's popularity discount
 WEIGHT_STEPS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0)
 
 
@@ -132,6 +145,33 @@ def search_neighbours(val: Validation, make, k_max_scores) -> tuple[int, np.ndar
     return best
 
 
+def search_rp3beta(val: Validation, params: dict) -> tuple[dict, np.ndarray, float]:
+    """RP3beta's beta and neighbour count, every pair from one walk product: (params, prepared scores, nDCG)."""
+    alpha = params["rp3beta_alpha"]
+    walks = walk_weights(val.train, alpha=alpha, betas=BETAS, k=max(NEIGHBOURS))
+    best = ({}, None, -1.0)
+    for beta, W in zip(BETAS, walks, strict=True):
+        for k in NEIGHBOURS:
+            model = RP3beta.from_weights(truncate_rows(W, k), val.train, alpha=alpha, beta=beta, k=k)
+            scores = val.prepare(model.scores(val.H))
+            quality = val.score(scores)
+            if quality > best[2]:
+                best = ({"rp3beta_beta": beta, "rp3beta_k": k}, scores, quality)
+    return best
+
+
+def search_ials(val: Validation, params: dict) -> tuple[dict, np.ndarray, float]:
+    """iALS's l2 by hill-climbing from the middle of IALS_L2: (params, prepared scores, nDCG)."""
+
+    def evaluate_with(l2: float):
+        model = IALS(factors=params["ials_factors"], l2=l2, alpha=params["ials_alpha"]).fit(val.train)
+        scores = val.prepare(model.scores(val.H))
+        return val.score(scores), scores
+
+    i, (quality, scores) = hill_climb(evaluate_with, IALS_L2, 2)
+    return {"ials_l2": IALS_L2[i]}, scores, quality
+
+
 def blend(val: Validation, candidates: dict[str, np.ndarray], quality: dict[str, float]) -> tuple[dict, float]:
     """Coordinate ascent on the weights, starting from the best single component: (weights, nDCG)."""
     first = max(quality, key=quality.get)
@@ -184,12 +224,24 @@ def tune(X: sp.csr_matrix, item_texts: list[str] | None, params: dict) -> dict:
     k, scores, q = search_neighbours(val, lambda k: UserKNN(k=k, shrinkage=shrinkage).fit(val.train), _scores(val))
     chosen["userknn_k"], candidates["userknn"], quality["userknn"] = k, scores, q
 
+    found, scores, q = search_rp3beta(val, params)
+    chosen.update(found)
+    candidates["rp3beta"], quality["rp3beta"] = scores, q
+
+    if X.nnz <= params["ials_max_interactions"]:
+        found, scores, q = search_ials(val, params)
+        chosen.update(found)
+        candidates["ials"], quality["ials"] = scores, q
+
     for name, model in (("popularity", Popularity()), ("content", Content())):
         if name == "content" and item_texts is None:
             continue
         scores = val.prepare(model.fit(val.train, item_texts=item_texts).scores(val.H))
         candidates[name], quality[name] = scores, val.score(scores)
     weights, quality["blend"] = blend(val, candidates, quality)
+    best_single = max((name for name in quality if name != "blend"), key=quality.get)
+    if quality["blend"] < quality[best_single]:  # the ascent starts there, so this guards against a regression
+        weights, quality["blend"] = {best_single: 1.0}, quality[best_single]
     chosen["weights"] = {name: w for name, w in weights.items() if w > 0}
     chosen["validation_ndcg"] = {name: round(q, 4) for name, q in quality.items()}
     return chosen

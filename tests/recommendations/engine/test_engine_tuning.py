@@ -1,0 +1,63 @@
+"""The hybrid's automatic choices: made on validation data, never worse there than its best component."""
+
+import io
+
+import numpy as np
+import scipy.sparse as sp
+
+from recommendations.engine import build_model, load_model
+from recommendations.engine.base import row_scale
+from recommendations.engine.tuning import DEFAULTS, tune
+
+
+def clustered(n_users=200, n_items=80, seed=11):
+    """Four taste groups of 20 items; each user picks 12 items, mostly from their group."""
+    rng = np.random.default_rng(seed)
+    rows, cols = [], []
+    for u in range(n_users):
+        group = np.arange(20) + 20 * (u % 4)
+        picked = set(rng.choice(group, 9, replace=False).tolist()) | set(rng.choice(n_items, 3).tolist())
+        rows += [u] * len(picked)
+        cols += sorted(picked)
+    return sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(n_users, n_items))
+
+
+def test_the_tuned_blend_is_at_least_as_good_on_validation_as_each_component():
+    chosen = tune(clustered(), None, dict(DEFAULTS))
+    quality = chosen["validation_ndcg"]
+    assert {"ease", "itemknn", "userknn", "rp3beta", "ials", "popularity", "blend"} <= set(quality)
+    assert quality["blend"] >= max(q for name, q in quality.items() if name != "blend")
+    assert chosen["rp3beta_beta"] in (0.0, 0.2, 0.35, 0.5, 0.65, 0.8) and chosen["rp3beta_k"] in (25, 50, 100, 200)
+
+
+def test_ials_is_left_out_of_the_search_on_data_larger_than_its_budget():
+    X = clustered()
+    chosen = tune(X, None, {**DEFAULTS, "ials_max_interactions": X.nnz - 1})
+    assert "ials" not in chosen["validation_ndcg"] and "ials" not in chosen["weights"]
+    assert "ials_l2" not in chosen
+
+
+def test_a_blend_that_does_worse_than_the_best_component_is_replaced_by_it(monkeypatch):
+    monkeypatch.setattr("recommendations.engine.tuning.blend", lambda val, candidates, quality: ({"popularity": 1}, 0))
+    chosen = tune(clustered(), None, dict(DEFAULTS))
+    quality = chosen["validation_ndcg"]
+    best = max((name for name in quality if name != "blend"), key=quality.get)
+    assert best != "popularity"
+    assert chosen["weights"] == {best: 1.0} and quality["blend"] == quality[best]
+
+
+def test_the_hybrid_blends_rp3beta_like_any_component_and_keeps_it_when_saved():
+    X = clustered()
+    weights = {"rp3beta": 1.0, "itemknn": 0.3}
+    hybrid = build_model("hybrid", weights=weights, rp3beta_beta=0.35, rp3beta_k=25, itemknn_k=50).fit(X)
+    alone = build_model("rp3beta", beta=0.35, k=25).fit(X)
+    knn = build_model("itemknn", k=50).fit(X)
+    H = X[:15]
+    expected = alone.scores(H) / row_scale(alone.scores(H)) + 0.3 * knn.scores(H) / row_scale(knn.scores(H))
+    np.testing.assert_allclose(hybrid.scores(H), expected, rtol=1e-5, atol=1e-6)
+
+    buffer = io.BytesIO()
+    hybrid.save(buffer)
+    buffer.seek(0)
+    loaded, _ = load_model(buffer)
+    assert np.array_equal(loaded.scores(H), hybrid.scores(H))
