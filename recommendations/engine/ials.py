@@ -108,14 +108,17 @@ class IALS(Recommender):
         return A, h.indices[positive], 1.0 + extra[positive]
 
     def user_factors(self, H: sp.csr_matrix) -> np.ndarray:
-        """(n, f) float32 folded-in factors of history rows."""
-        out = np.zeros((H.shape[0], self.Y.shape[1]), dtype=np.float32)
-        for row in range(H.shape[0]):
-            h = H[row]
-            if h.nnz:
-                A, items, weights = self.fold_in(h)
-                out[row] = np.linalg.solve(A, self.Y[items].astype(np.float64).T @ weights)
-        return out
+        """(n, f) float32 folded-in factors of history rows, solved as one batch."""
+        f = self.Y.shape[1]
+        A = np.broadcast_to(self.gram.astype(np.float64) + self.params["l2"] * np.eye(f), (H.shape[0], f, f)).copy()
+        extra = self.params["alpha"] * np.abs(H.data.astype(np.float64))
+        for row in np.flatnonzero(np.diff(H.indptr)):  # + Y_h^T (C_h - I) Y_h, one small product per row
+            start, stop = H.indptr[row], H.indptr[row + 1]
+            Yh = self.Y[H.indices[start:stop]].astype(np.float64)
+            A[row] += (Yh * extra[start:stop, None]).T @ Yh
+        weights = (1.0 + extra) * (H.data > 0)
+        b = sp.csr_matrix((weights, H.indices, H.indptr), shape=H.shape) @ self.Y.astype(np.float64)
+        return np.linalg.solve(A, b[:, :, None])[:, :, 0].astype(np.float32)
 
     def _scores(self, H: sp.csr_matrix) -> np.ndarray:
         return self.user_factors(H) @ self.Y.T

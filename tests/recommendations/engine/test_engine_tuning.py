@@ -61,3 +61,13 @@ def test_the_hybrid_blends_rp3beta_like_any_component_and_keeps_it_when_saved():
     buffer.seek(0)
     loaded, _ = load_model(buffer)
     assert np.array_equal(loaded.scores(H), hybrid.scores(H))
+
+
+def test_validation_counts_held_out_items_as_strong_as_the_median_confidence():
+    from recommendations.engine.tuning import strong_positives
+
+    train = sp.csr_matrix(np.array([[3, 2, 2, 1, -2], [1, 0.5, 2, 3, 0]], dtype=np.float32))  # median positive: 2
+    held = sp.csr_matrix(np.array([[0, 0, 0, 0, 0], [3, 1.5, 2, 0, 1]], dtype=np.float32))
+    assert strong_positives(held, train).toarray().tolist() == [[0, 0, 0, 0, 0], [3, 0, 2, 0, 0]]
+    plays = sp.csr_matrix(np.ones((2, 5), dtype=np.float32))
+    assert (strong_positives(held > 0, plays) != (held > 0)).nnz == 0  # equal confidences: every held-out item
