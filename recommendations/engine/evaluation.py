@@ -112,6 +112,20 @@ def ndcg(recs: np.ndarray, test: sp.csr_matrix, k: int = 10) -> float:
     return ranking_metrics(recs, test, k)[f"ndcg@{k}"]
 
 
+def user_ndcg(recs: np.ndarray, test: sp.csr_matrix, k: int = 10) -> np.ndarray:
+    """(n,) float64 nDCG@k of each user with at least one test item, in user order (their mean is `ndcg`)."""
+    test = as_csr(test)
+    recs = recs[:, :k]
+    n_rel = np.diff(test.indptr)
+    users = np.flatnonzero(n_rel > 0)
+    hits = np.zeros((len(users), k), dtype=bool)
+    for row, u in enumerate(users):
+        hits[row] = np.isin(recs[u], test.indices[test.indptr[u] : test.indptr[u + 1]]) & (recs[u] >= 0)
+    discounts = 1.0 / np.log2(np.arange(2, k + 2))
+    ideal = np.cumsum(discounts)[np.minimum(n_rel[users], k).astype(int) - 1]
+    return (hits * discounts).sum(axis=1) / ideal
+
+
 def evaluate(
     factory: Callable,
     X: sp.csr_matrix,

@@ -41,19 +41,26 @@ def transition_matrices(X, alpha: float = 1.0) -> tuple[sp.csr_matrix, sp.csr_ma
     return Piu.astype(np.float32), Pui.astype(np.float32), popularity
 
 
-def walk_weights(X, *, alpha: float, betas, k: int, threads: int | None = None) -> list[sp.csr_matrix]:
-    """One (n_items, n_items) top-k CSR float32 W per beta in `betas`, from one walk product."""
+def walk_weights(
+    X, *, alpha: float, betas, k: int, threads: int | None = None, sources: np.ndarray | None = None
+) -> list[sp.csr_matrix]:
+    """One (n_items, n_items) top-k CSR float32 W per beta in `betas`, from one walk product.
+
+    sources: sorted item indices whose rows are computed (the others stay empty), e.g. the items
+    of the histories to be scored: their scores are exact and the work shrinks with the rows.
+    """
     Piu, Pui, popularity = transition_matrices(X, alpha)
     n = Pui.shape[1]
     discounts = [np.where(popularity > 0, popularity, 1.0) ** -float(beta) for beta in betas]
     discounts = [d.astype(np.float32) for d in discounts]
+    sources = np.arange(n) if sources is None else np.asarray(sources, dtype=np.int64)
     step = max(1, BLOCK_CELLS // max(n, 1))
-    bounds = [(lo, min(lo + step, n)) for lo in range(0, n, step)]
+    bounds = [(lo, min(lo + step, len(sources))) for lo in range(0, len(sources), step)]
 
     def one(block: tuple[int, int]) -> list[sp.csr_matrix]:
-        lo, hi = block
-        walk = (Piu[lo:hi] @ Pui).toarray().astype(np.float32, copy=False)
-        walk[np.arange(hi - lo), np.arange(lo, hi)] = 0.0
+        rows = sources[block[0] : block[1]]
+        walk = (Piu[rows] @ Pui).toarray().astype(np.float32, copy=False)
+        walk[np.arange(len(rows)), rows] = 0.0
         return [keep_top_k(walk * d[None, :], k) for d in discounts]
 
     threads = min(threads or engine_threads(), max(len(bounds), 1))
@@ -64,7 +71,15 @@ def walk_weights(X, *, alpha: float, betas, k: int, threads: int | None = None) 
         parts = [one(block) for block in bounds]
     if not parts:
         return [sp.csr_matrix((n, n), dtype=np.float32) for _ in betas]
-    return [sp.vstack([p[b] for p in parts], format="csr", dtype=np.float32) for b in range(len(betas))]
+    out = []
+    for b in range(len(betas)):
+        W = sp.vstack([p[b] for p in parts], format="csr", dtype=np.float32)
+        if len(sources) != n:  # rows back in their items' places
+            lengths = np.zeros(n, dtype=np.int64)
+            lengths[sources] = np.diff(W.indptr)
+            W = sp.csr_matrix((W.data, W.indices, np.r_[0, np.cumsum(lengths)]), shape=(n, n))
+        out.append(W)
+    return out
 
 
 class RP3beta(Recommender):

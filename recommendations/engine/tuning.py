@@ -17,7 +17,7 @@ import scipy.sparse as sp
 from recommendations.engine.base import mask_seen, popularity_prior, row_scale, top_k
 from recommendations.engine.content import Content
 from recommendations.engine.ease import EASE, active_items, ease_weights, gram, side_gram
-from recommendations.engine.evaluation import holdout_mask, ndcg, split
+from recommendations.engine.evaluation import holdout_mask, split, user_ndcg
 from recommendations.engine.ials import IALS
 from recommendations.engine.knn import ItemKNN, engine_threads, item_similarity, truncate_rows
 from recommendations.engine.popularity import Popularity
@@ -53,6 +53,10 @@ NEIGHBOURS = (25, 50, 100, 200)
 IALS_L2 = (5.0, 10.0, 20.0, 40.0, 80.0)
 BETAS = (0.0, 0.2, 0.35, 0.5, 0.65, 0.8)  # RP3beta's popularity discount
 WEIGHT_STEPS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0)
+# A change of blend weights is kept only when its mean gain over the current blend exceeds this many
+# standard errors of the per-user gains (the one-standard-error rule): small gains that one validation
+# split happens to show do not carry over to new data.
+BLEND_MIN_SE = 1.0
 
 
 def tuning_users(X: sp.csr_matrix, budget: int, rng) -> sp.csr_matrix:
@@ -105,7 +109,11 @@ class Validation:
         return scores
 
     def score(self, scores: np.ndarray) -> float:
-        return ndcg(top_k(scores, 10, self.prior)[0], self.test, 10)
+        return float(np.mean(self.user_scores(scores)))
+
+    def user_scores(self, scores: np.ndarray) -> np.ndarray:
+        """(n,) nDCG@10 of each validation user with a relevant held-out item."""
+        return user_ndcg(top_k(scores, 10, self.prior)[0], self.test, 10)
 
 
 def hill_climb(evaluate, grid: tuple, start: int) -> tuple[int, tuple]:
@@ -168,7 +176,8 @@ def search_neighbours(val: Validation, make, k_max_scores) -> tuple[int, np.ndar
 def search_rp3beta(val: Validation, params: dict) -> tuple[dict, np.ndarray, float]:
     """RP3beta's beta and neighbour count, every pair from one walk product: (params, prepared scores, nDCG)."""
     alpha = params["rp3beta_alpha"]
-    walks = walk_weights(val.train, alpha=alpha, betas=BETAS, k=max(NEIGHBOURS))
+    # Validation scores need the rows of the items in validation histories only.
+    walks = walk_weights(val.train, alpha=alpha, betas=BETAS, k=max(NEIGHBOURS), sources=np.unique(val.H.indices))
     best = ({}, None, -1.0)
     for beta, W in zip(BETAS, walks, strict=True):
         for k in NEIGHBOURS:
@@ -192,6 +201,14 @@ def search_ials(val: Validation, params: dict) -> tuple[dict, np.ndarray, float]
     return {"ials_l2": IALS_L2[i]}, scores, quality
 
 
+def clear_gain(trial: np.ndarray, current: np.ndarray) -> bool:
+    """Whether per-user nDCGs `trial` beat `current` by more than BLEND_MIN_SE standard errors of the gain."""
+    gain = trial - current
+    if len(gain) < 2:
+        return float(np.mean(gain)) > 1e-6
+    return float(np.mean(gain)) > max(1e-6, BLEND_MIN_SE * float(np.std(gain, ddof=1)) / np.sqrt(len(gain)))
+
+
 def blend(val: Validation, candidates: dict[str, np.ndarray], quality: dict[str, float]) -> tuple[dict, float]:
     """Coordinate ascent on the weights, starting from the best single component: (weights, nDCG)."""
     first = max(quality, key=quality.get)
@@ -207,12 +224,12 @@ def blend(val: Validation, candidates: dict[str, np.ndarray], quality: dict[str,
                 total += np.float32(value) * clean[name]
         return total
 
-    def score_with(base: np.ndarray, name: str, step: float) -> float:
+    def users_with(base: np.ndarray, name: str, step: float) -> np.ndarray:
         total = base + np.float32(step) * clean[name] if step else base.copy()
         total[~unseen] = -np.inf
-        return val.score(total)
+        return val.user_scores(total)
 
-    best = score_with(total_of(weights), first, 0.0)
+    current = users_with(total_of(weights), first, 0.0)
     with ThreadPoolExecutor(engine_threads()) as pool:
         for _ in range(2):
             improved = False
@@ -221,12 +238,13 @@ def blend(val: Validation, candidates: dict[str, np.ndarray], quality: dict[str,
                     continue
                 # The trials of one component share the rest of the blend and are scored side by side.
                 base = total_of(weights, without=name)
-                results = pool.map(lambda step, name=name, base=base: score_with(base, name, step), WEIGHT_STEPS)
-                for step, quality_ in zip(WEIGHT_STEPS, results, strict=True):
-                    if quality_ > best + 1e-6:
-                        best, weights, improved = quality_, {**weights, name: step}, True
+                results = pool.map(lambda step, name=name, base=base: users_with(base, name, step), WEIGHT_STEPS)
+                for step, trial in zip(WEIGHT_STEPS, results, strict=True):
+                    if clear_gain(trial, current):
+                        current, weights, improved = trial, {**weights, name: step}, True
             if not improved:
                 break
+    best = float(np.mean(current))
     return weights, best
 
 

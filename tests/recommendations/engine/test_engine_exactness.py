@@ -230,3 +230,16 @@ def test_ials_fit_alternates_exact_solves_and_scores_by_the_dense_fold_in():
     np.testing.assert_allclose(model.scores(H), folded @ model.Y.T.astype(np.float64), rtol=1e-4, atol=1e-5)
     hist, contrib = model.contributions(H[0], np.arange(25))
     np.testing.assert_allclose(contrib.sum(axis=0), model.scores(H[0])[0], rtol=1e-4, atol=1e-5)
+
+
+def test_rp3beta_rows_of_chosen_source_items_equal_those_of_the_whole_walk():
+    from recommendations.engine.rp3beta import walk_weights
+
+    X = random_matrix(n_users=90, n_items=60)
+    sources = np.array([0, 5, 6, 31, 59])
+    [whole] = walk_weights(X, alpha=1.0, betas=[0.3], k=9)
+    [some] = walk_weights(X, alpha=1.0, betas=[0.3], k=9, sources=sources, threads=2)
+    assert some.shape == whole.shape
+    assert (some[sources] != whole[sources]).nnz == 0 and whole[sources].nnz > 0
+    others = np.setdiff1d(np.arange(60), sources)
+    assert some[others].nnz == 0

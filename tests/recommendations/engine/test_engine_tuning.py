@@ -71,3 +71,24 @@ def test_validation_counts_held_out_items_as_strong_as_the_median_confidence():
     assert strong_positives(held, train).toarray().tolist() == [[0, 0, 0, 0, 0], [3, 0, 2, 0, 0]]
     plays = sp.csr_matrix(np.ones((2, 5), dtype=np.float32))
     assert (strong_positives(held > 0, plays) != (held > 0)).nnz == 0  # equal confidences: every held-out item
+
+
+def test_a_blend_change_needs_a_gain_beyond_one_standard_error():
+    from recommendations.engine.tuning import clear_gain
+
+    current = np.array([0.2, 0.4, 0.6, 0.8])
+    assert clear_gain(current + 0.01, current)  # every user gains: no doubt
+    noisy = current + np.array([0.3, -0.25, 0.02, -0.03])  # mean gain 0.01, standard error ~0.14
+    assert noisy.mean() > current.mean() and not clear_gain(noisy, current)
+    assert not clear_gain(current, current)
+
+
+def test_per_user_ndcg_averages_to_the_reported_ndcg():
+    from recommendations.engine.evaluation import ndcg, user_ndcg
+
+    rng = np.random.default_rng(2)
+    test = sp.csr_matrix((rng.random((30, 40)) < 0.1).astype(np.float32))
+    recs = np.argsort(rng.random((30, 40)), axis=1)[:, :10]
+    per_user = user_ndcg(recs, test)
+    assert len(per_user) == (np.diff(test.indptr) > 0).sum()
+    assert np.isclose(per_user.mean(), ndcg(recs, test))
