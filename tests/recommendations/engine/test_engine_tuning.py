@@ -23,7 +23,7 @@ def clustered(n_users=200, n_items=80, seed=11):
 
 
 def test_the_tuned_blend_is_at_least_as_good_on_validation_as_each_component():
-    chosen = tune(clustered(), None, dict(DEFAULTS))
+    chosen = tune(clustered(), None, {**DEFAULTS, "search_rp3beta": True, "search_ials": True})
     quality = chosen["validation_ndcg"]
     assert {"ease", "itemknn", "userknn", "rp3beta", "ials", "popularity", "blend"} <= set(quality)
     assert quality["blend"] >= max(q for name, q in quality.items() if name != "blend")
@@ -32,13 +32,13 @@ def test_the_tuned_blend_is_at_least_as_good_on_validation_as_each_component():
 
 def test_ials_is_left_out_of_the_search_on_data_larger_than_its_budget():
     X = clustered()
-    chosen = tune(X, None, {**DEFAULTS, "ials_max_interactions": X.nnz - 1})
+    chosen = tune(X, None, {**DEFAULTS, "search_ials": True, "ials_max_interactions": X.nnz - 1})
     assert "ials" not in chosen["validation_ndcg"] and "ials" not in chosen["weights"]
     assert "ials_l2" not in chosen
 
 
 def test_a_blend_that_does_worse_than_the_best_component_is_replaced_by_it(monkeypatch):
-    monkeypatch.setattr("recommendations.engine.tuning.blend", lambda val, candidates, quality: ({"popularity": 1}, 0))
+    monkeypatch.setattr("recommendations.engine.tuning.blend", lambda val, c, q, min_se: ({"popularity": 1}, 0))
     chosen = tune(clustered(), None, dict(DEFAULTS))
     quality = chosen["validation_ndcg"]
     best = max((name for name in quality if name != "blend"), key=quality.get)
@@ -77,9 +77,10 @@ def test_a_blend_change_needs_a_gain_beyond_one_standard_error():
     from recommendations.engine.tuning import clear_gain
 
     current = np.array([0.2, 0.4, 0.6, 0.8])
-    assert clear_gain(current + 0.01, current)  # every user gains: no doubt
+    assert clear_gain(current + 0.01, current, 1.0)  # every user gains: no doubt
     noisy = current + np.array([0.3, -0.25, 0.02, -0.03])  # mean gain 0.01, standard error ~0.14
-    assert noisy.mean() > current.mean() and not clear_gain(noisy, current)
+    assert noisy.mean() > current.mean() and not clear_gain(noisy, current, 1.0)
+    assert clear_gain(noisy, current)  # by default any gain counts
     assert not clear_gain(current, current)
 
 
@@ -92,3 +93,20 @@ def test_per_user_ndcg_averages_to_the_reported_ndcg():
     per_user = user_ndcg(recs, test)
     assert len(per_user) == (np.diff(test.indptr) > 0).sum()
     assert np.isclose(per_user.mean(), ndcg(recs, test))
+
+
+def test_the_default_search_leaves_rp3beta_and_ials_out():
+    chosen = tune(clustered(), None, dict(DEFAULTS))
+    assert not {"rp3beta", "ials"} & set(chosen["validation_ndcg"]) and "rp3beta_beta" not in chosen
+
+
+def test_validation_relevance_is_every_held_out_positive_unless_strong_ones_are_asked_for():
+    from recommendations.engine.tuning import Validation
+
+    X = clustered()
+    X.data = np.where(np.arange(X.nnz) % 3 == 0, 3.0, 1.0).astype(np.float32)  # graded confidences, median 1
+    X.data[np.arange(X.nnz) % 3 == 1] = 2.0  # now 1, 2 and 3 in equal parts: median 2
+    every = Validation(X, dict(DEFAULTS))
+    strong = Validation(X, {**DEFAULTS, "validation_relevance": "strong"})
+    assert set(np.unique(every.test.data)) == {1.0, 2.0, 3.0}
+    assert set(np.unique(strong.test.data)) == {2.0, 3.0}
