@@ -31,10 +31,11 @@ class Command(BaseCommand):
         for name, default, what in (
             ("seconds", 10, "Seconds per run."), ("connections", 16, "wrk connections."),
             ("workers", 2, "gunicorn sync workers."), ("users", 50, "Partner users with a history to ask for."),
+            ("rounds", 2, "Rounds of (off, on), alternated so that the host's drift hits both alike."),
         ):  # fmt: skip
             parser.add_argument(f"--{name}", type=int, default=default, help=f"{what} (default {default})")
 
-    def handle(self, *args, seconds, connections, workers, users, **options):
+    def handle(self, *args, seconds, connections, workers, users, rounds, **options):
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         workspace = default_workspace_id()
@@ -47,11 +48,13 @@ class Command(BaseCommand):
             ids = tenants.people_seed(client=client, count=users)
             paths = [f"/api/v1/users/{u}/recommendations/?limit=20" for u in ids]
             headers = {"Authorization": f"Api-Key {key}"}
-            off = self._run("off", paths, headers, seconds, connections, workers)
-            before = Impression.objects.filter(placement="api_recommendations").count()
-            on = self._run("buffered", paths, headers, seconds, connections, workers)
-            recorded = Impression.objects.filter(placement="api_recommendations").count() - before
-            self._report(off, on, recorded, connections, workers)
+            for n in range(rounds):
+                off = self._run("off", paths, headers, seconds, connections, workers)
+                before = Impression.objects.filter(placement="api_recommendations").count()
+                on = self._run("buffered", paths, headers, seconds, connections, workers)
+                recorded = Impression.objects.filter(placement="api_recommendations").count() - before
+                self.stdout.write(f"round {n + 1} of {rounds}")
+                self._report(off, on, recorded, connections, workers)
         finally:
             Impression.objects.filter(user__api_identity__client=client).delete()
             tenants.client_delete(client)
