@@ -16,7 +16,7 @@ time given below. Anything shared across processes goes through Django's cache
 | a training run's matrices | recommendations.sharding (workers) | one run | dropped by the next run or its cleanup |
 | query serializers | api.serializers | one per serializer class | stateless |
 | running experiments | experiments.serving | RUNNING workspaces, LRU | read every 5 s; a start or stop clears it |
-| impressions to write (buffer) | experiments.recording | MAX_ROWS rows | written every 1 s, at BATCH rows, at exit |
+| impressions to write (buffer) | experiments.recording | MAX_ROWS rows | written every 0.5 s, at BATCH rows, at exit |
 """
 
 from collections.abc import Callable
