@@ -167,12 +167,11 @@ def _match(actions) -> int:
     for row in lists.order_by("shown_at").only("id", "user_id", "items", "shown_at"):
         shown[row.user_id].append(row)
     done = _already_credited(by_user, earliest, latest)
+    span = window()
     credited = []
     for user_id, acts in by_user.items():
         for _, item_id, kind, at in acts:
-            if any(
-                abs((at - when).total_seconds()) <= window().total_seconds() for when in done[user_id, item_id, kind]
-            ):
+            if any(abs(at - when) <= span for when in done[user_id, item_id, kind]):
                 continue  # credited by id (or waiting to be), or already credited for a moment ago
             for candidate in reversed(shown[user_id]):
                 engagement = _credit(candidate, user_id, item_id, kind, at)

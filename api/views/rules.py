@@ -6,7 +6,7 @@ through recommendations.rules, which validates them and makes the lists follow a
 """
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.response import Response
 
@@ -39,15 +39,15 @@ class _RuleView(ClientView):
         return found
 
 
-class RuleListView(mixins.ListModelMixin, _RuleView):
+# List (paginated, oldest first) and create; read, replace, change some fields, delete. The concrete
+# views below name their schema (a docstring here would become every operation's description).
+class _ListView(mixins.ListModelMixin, _RuleView):
     pagination_class = ApiPagination
 
-    @extend_schema(summary="Your workspace's rules, oldest first", operation_id="rules_list")
     def get(self, request):
         reject_empty_params(request, ["page", "page_size"])
         return self.list(request)
 
-    @extend_schema(summary="Create a rule", operation_id="rules_create", responses={201: RuleSerializer})
     def post(self, request):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -55,23 +55,19 @@ class RuleListView(mixins.ListModelMixin, _RuleView):
         return Response(serializer.data, status=status.HTTP_201_CREATED)
 
 
-class RuleDetailView(_RuleView):
+class _DetailView(_RuleView):
     def get_object(self):
         return get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
 
-    @extend_schema(summary="One rule", operation_id="rules_retrieve")
     def get(self, request, pk):
         return Response(self.get_serializer(self.get_object()).data)
 
-    @extend_schema(summary="Replace a rule", operation_id="rules_update")
     def put(self, request, pk):
         return self._update(request, partial=False)
 
-    @extend_schema(summary="Change some fields of a rule", operation_id="rules_partial_update")
     def patch(self, request, pk):
         return self._update(request, partial=True)
 
-    @extend_schema(summary="Delete a rule", operation_id="rules_destroy", responses={204: None})
     def delete(self, request, pk):
         self.remove(self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -90,51 +86,43 @@ class _DiversityView(_RuleView):
     save, remove = staticmethod(diversity_setting_save), staticmethod(diversity_setting_delete)
 
 
-class DiversityListView(mixins.ListModelMixin, _DiversityView):
-    pagination_class = ApiPagination
+@extend_schema_view(
+    get=extend_schema(summary="Your workspace's rules, oldest first", operation_id="rules_list"),
+    post=extend_schema(summary="Create a rule", operation_id="rules_create", responses={201: RuleSerializer}),
+)
+class RuleListView(_ListView):
+    pass
 
-    @extend_schema(summary="Your workspace's diversity settings, by placement", operation_id="diversity_list")
-    def get(self, request):
-        reject_empty_params(request, ["page", "page_size"])
-        return self.list(request)
 
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(summary="One rule", operation_id="rules_retrieve"),
+    put=extend_schema(summary="Replace a rule", operation_id="rules_update"),
+    patch=extend_schema(summary="Change some fields of a rule", operation_id="rules_partial_update"),
+    delete=extend_schema(summary="Delete a rule", operation_id="rules_destroy", responses={204: None}),
+)
+class RuleDetailView(_DetailView):
+    pass
+
+
+@extend_schema_view(
+    get=extend_schema(summary="Your workspace's diversity settings, by placement", operation_id="diversity_list"),
+    post=extend_schema(
         summary="Set how spread a placement's lists are", operation_id="diversity_create",
         responses={201: DiversitySettingSerializer},
-    )  # fmt: skip
-    def post(self, request):
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        self._store(serializer, workspace_id=self.client.workspace_id)
-        return Response(serializer.data, status=status.HTTP_201_CREATED)
+    ),
+)  # fmt: skip
+class DiversityListView(_ListView, _DiversityView):
+    pass
 
 
-class DiversityDetailView(_DiversityView):
-    def get_object(self):
-        return get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
-
-    @extend_schema(summary="One diversity setting", operation_id="diversity_retrieve")
-    def get(self, request, pk):
-        return Response(self.get_serializer(self.get_object()).data)
-
-    @extend_schema(summary="Replace a diversity setting", operation_id="diversity_update")
-    def put(self, request, pk):
-        return self._update(request, partial=False)
-
-    @extend_schema(summary="Change some fields of a diversity setting", operation_id="diversity_partial_update")
-    def patch(self, request, pk):
-        return self._update(request, partial=True)
-
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(summary="One diversity setting", operation_id="diversity_retrieve"),
+    put=extend_schema(summary="Replace a diversity setting", operation_id="diversity_update"),
+    patch=extend_schema(summary="Change some fields of a diversity setting", operation_id="diversity_partial_update"),
+    delete=extend_schema(
         summary="Delete a diversity setting (the placement's lists follow the workspace's setting for every list)",
         operation_id="diversity_destroy", responses={204: None},
-    )  # fmt: skip
-    def delete(self, request, pk):
-        self.remove(self.get_object())
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-    def _update(self, request, *, partial: bool):
-        serializer = self.get_serializer(self.get_object(), data=request.data, partial=partial)
-        serializer.is_valid(raise_exception=True)
-        self._store(serializer)
-        return Response(serializer.data)
+    ),
+)  # fmt: skip
+class DiversityDetailView(_DetailView, _DiversityView):
+    pass
