@@ -12,7 +12,7 @@ import numpy as np
 
 from recommendations.engine.base import Reason, Recommender, unflatten_state
 from recommendations.engine.content import Content
-from recommendations.engine.ease import EASE
+from recommendations.engine.ease import EASE, Exposure
 from recommendations.engine.hybrid import Hybrid
 from recommendations.engine.ials import IALS
 from recommendations.engine.knn import ItemKNN
@@ -27,6 +27,7 @@ ALGORITHMS: dict[str, type[Recommender]] = {
     "userknn": UserKNN,
     "content": Content,
     "ease": EASE,
+    "exposure": Exposure,
     "rp3beta": RP3beta,
     "ials": IALS,
     "hybrid": Hybrid,

@@ -7,6 +7,10 @@ model is restricted to the `max_items` most active items; the others score 0.
 With item documents and side_ratio > 0, the terms of each item's TF-IDF vector
 act as extra "users" (collective EASE): the gram gains side_ratio * l2 * F F^T,
 so items that share genres and tags borrow strength from each other.
+
+`Exposure` is EASE on what people rated or used at all, whatever the rating:
+every stored entry counts 1. With graded feedback it answers "what will this
+person watch" beside EASE's "what will they value"; the hybrid blends both.
 """
 
 from __future__ import annotations
@@ -121,3 +125,35 @@ class EASE(Recommender):
 
     def _set_state(self, state: dict) -> None:
         self.items, self.B = state["items"].astype(np.int64), state["B"]
+
+
+def seen(X: sp.csr_matrix) -> sp.csr_matrix:
+    """Every stored entry of X as 1: which items a person rated or used, whatever the sign or strength."""
+    out = sp.csr_matrix(X, dtype=np.float32, copy=True)
+    out.data[:] = 1.0
+    return out
+
+
+class Exposure(EASE):
+    """EASE fitted and scored on `seen(X)`: a disliked item still says what a person watches.
+
+    Explanations name only the history items the person liked (positive entries), as every
+    model's do; a disliked item adds to the score but is never given as the reason.
+    """
+
+    name = "exposure"
+
+    def model_items(self, X: sp.csr_matrix) -> np.ndarray:
+        return super().model_items(seen(X))
+
+    def _fit(self, X: sp.csr_matrix, *, item_texts, timestamps, cooccurrences=None) -> None:
+        super()._fit(seen(X), item_texts=item_texts, timestamps=timestamps, cooccurrences=cooccurrences)
+
+    def _scores(self, H: sp.csr_matrix) -> np.ndarray:
+        return super()._scores(seen(H))
+
+    def contributions(self, h: sp.csr_matrix, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        hist = h.indices[h.data > 0]
+        if len(hist) == 0 or len(items) == 0:
+            return hist, np.zeros((len(hist), len(items)))
+        return hist, self._item_weights(hist, items)

@@ -1,4 +1,5 @@
-"""The default model: a weighted blend of EASE, item-kNN, user-kNN, RP3beta, content and popularity.
+"""The default model: a weighted blend of EASE, EASE on exposure, item-kNN, user-kNN, RP3beta, iALS, content
+and popularity.
 
 Each component's scores are divided by their largest absolute value in the
 row, so weights compare like with like. Weights and hyper-parameters are
@@ -13,7 +14,7 @@ import scipy.sparse as sp
 
 from recommendations.engine.base import Reason, Recommender, as_csr, mask_seen, row_scale, top_k
 from recommendations.engine.content import Content
-from recommendations.engine.ease import EASE
+from recommendations.engine.ease import EASE, Exposure
 from recommendations.engine.ials import IALS
 from recommendations.engine.knn import ItemKNN, item_similarity
 from recommendations.engine.popularity import Popularity
@@ -21,8 +22,8 @@ from recommendations.engine.rp3beta import RP3beta
 from recommendations.engine.tuning import DEFAULTS, tune
 from recommendations.engine.userknn import UserKNN
 
-COMPONENTS = ("ease", "itemknn", "userknn", "rp3beta", "ials", "content", "popularity")
-COLLABORATIVE = ("ease", "itemknn", "userknn", "rp3beta", "ials")
+COMPONENTS = ("ease", "exposure", "itemknn", "userknn", "rp3beta", "ials", "content", "popularity")
+COLLABORATIVE = ("ease", "exposure", "itemknn", "userknn", "rp3beta", "ials")
 # Content keeps at least this share of the blend, so items nobody has touched yet
 # (which only content can score) stay reachable and rank by their similarity.
 CONTENT_FLOOR = 0.01
@@ -33,6 +34,8 @@ def build_component(name: str, params: dict) -> Recommender:
     """A component model from the hybrid's (tuned) parameters."""
     if name == "ease":
         return EASE(l2=params["ease_l2"], max_items=params["ease_max_items"], side_ratio=params["ease_side_ratio"])
+    if name == "exposure":
+        return Exposure(l2=params["exposure_l2"], max_items=params["ease_max_items"])
     if name == "itemknn":
         return ItemKNN(k=params["itemknn_k"], shrinkage=params["shrinkage"])
     if name == "userknn":

@@ -16,7 +16,7 @@ import scipy.sparse as sp
 
 from recommendations.engine.base import mask_seen, popularity_prior, row_scale, top_k
 from recommendations.engine.content import Content
-from recommendations.engine.ease import EASE, active_items, ease_weights, gram, side_gram
+from recommendations.engine.ease import EASE, Exposure, active_items, ease_weights, gram, seen, side_gram
 from recommendations.engine.evaluation import holdout_mask, split, user_ndcg
 from recommendations.engine.ials import IALS
 from recommendations.engine.knn import ItemKNN, engine_threads, item_similarity, truncate_rows
@@ -27,6 +27,7 @@ from recommendations.engine.userknn import UserKNN
 DEFAULTS = {
     "ease_l2": 250.0,
     "ease_side_ratio": 0.0,
+    "exposure_l2": 250.0,  # EASE on exposure (every rated or used item as 1)
     "ease_max_items": 8_000,  # dense inverse: ~2 s and ~0.8 GB at this size
     "tuning_max_items": 3_000,  # EASE searches run on this many most active items
     "itemknn_k": 100,
@@ -44,6 +45,8 @@ DEFAULTS = {
     # RP3beta and iALS enter the search only when asked, and the two choices below stay at the
     # previous behaviour: on ml-latest-small over five splits none of them did better on held-out
     # data than before, RP3beta and iALS for twice the fit time (docs/engine.md, "Offline results").
+    # With graded feedback (ratings, weighted events), EASE on exposure joins the search.
+    "search_exposure": True,
     "search_rp3beta": False,
     "search_ials": False,
     # Keep a blend change only when it gains more than this many standard errors of the per-user gains.
@@ -143,14 +146,21 @@ def search_ease(val: Validation, item_texts, params: dict) -> tuple[dict, np.nda
     The search runs on the most active items only (a cubic cost); what it
     finds are relative settings that carry over to the full model.
     """
-    train = val.train
+    return _search_l2(val, val.train, EASE(), "ease", item_texts, params)
+
+
+def search_exposure(val: Validation, params: dict) -> tuple[dict, np.ndarray | None, float]:
+    """The l2 of EASE on exposure (every rated or used item as 1): (chosen params, prepared scores, nDCG)."""
+    return _search_l2(val, seen(val.train), Exposure(), "exposure", None, params)
+
+
+def _search_l2(val: Validation, train: sp.csr_matrix, model: EASE, key: str, item_texts, params: dict):
     items = active_items(train, min(params["ease_max_items"], params["tuning_max_items"]), 2)
     if len(items) < 2:
         return {}, None, -1.0
     G = gram(train, items)
     positive = train.data[train.data > 0]
     unit = float(np.mean(positive.astype(np.float64) ** 2)) if len(positive) else 1.0
-    model = EASE()
     model.n_items, model.items, model.prior = train.shape[1], items, val.prior
 
     def evaluate_with(extra: np.ndarray | None, l2: float):
@@ -159,14 +169,21 @@ def search_ease(val: Validation, item_texts, params: dict) -> tuple[dict, np.nda
         return val.score(scores), scores
 
     i, (quality, scores) = hill_climb(lambda f: evaluate_with(None, f * unit), L2_FACTORS, 2)
-    chosen = {"ease_l2": L2_FACTORS[i] * unit, "ease_side_ratio": 0.0}
+    chosen = {f"{key}_l2": L2_FACTORS[i] * unit}
+    if key == "ease":
+        chosen["ease_side_ratio"] = 0.0
     if item_texts is not None:
         FF = side_gram(item_texts, items)
-        l2 = chosen["ease_l2"]
+        l2 = chosen[f"{key}_l2"]
         j, (q, s) = hill_climb(lambda r: evaluate_with(np.float32(r * l2) * FF, l2), SIDE_RATIOS, 2)
         if q > quality:
-            chosen["ease_side_ratio"], quality, scores = SIDE_RATIOS[j], q, s
+            chosen[f"{key}_side_ratio"], quality, scores = SIDE_RATIOS[j], q, s
     return chosen, scores, quality
+
+
+def graded(X: sp.csr_matrix) -> bool:
+    """Whether X's stored entries differ (ratings, weighted events), so exposure says something EASE does not."""
+    return X.nnz > 0 and bool(np.any(X.data != X.data[0]))
 
 
 def search_neighbours(val: Validation, make, k_max_scores) -> tuple[int, np.ndarray, float]:
@@ -260,7 +277,7 @@ def blend(
 
 
 def tune(X: sp.csr_matrix, item_texts: list[str] | None, params: dict) -> dict:
-    """Chosen parameters for Hybrid: weights, ease_l2, itemknn_k, userknn_k."""
+    """Chosen parameters for Hybrid: weights, ease_l2 (and exposure_l2 on graded data), itemknn_k, userknn_k."""
     val = Validation(X, params)
     if val.H.shape[0] < 5:  # too little data to learn anything: trust the defaults
         return {"weights": {"ease": 1.0, "itemknn": 0.5, "popularity": 0.1, "content": 0.1}}
@@ -271,6 +288,12 @@ def tune(X: sp.csr_matrix, item_texts: list[str] | None, params: dict) -> dict:
     chosen.update(found)
     if scores is not None:
         candidates["ease"], quality["ease"] = scores, q
+
+    if params["search_exposure"] and graded(val.train):
+        found, scores, q = search_exposure(val, params)
+        chosen.update(found)
+        if scores is not None:
+            candidates["exposure"], quality["exposure"] = scores, q
 
     S = item_similarity(val.train, k=max(NEIGHBOURS), shrinkage=shrinkage)
     k, scores, q = search_neighbours(

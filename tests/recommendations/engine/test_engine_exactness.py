@@ -243,3 +243,27 @@ def test_rp3beta_rows_of_chosen_source_items_equal_those_of_the_whole_walk():
     assert (some[sources] != whole[sources]).nnz == 0 and whole[sources].nnz > 0
     others = np.setdiff1d(np.arange(60), sources)
     assert some[others].nnz == 0
+
+
+def test_exposure_is_the_closed_form_on_what_was_rated_whatever_the_rating():
+    rng = np.random.default_rng(8)
+    X = random_matrix(n_users=60, n_items=25, density=0.3, seed=8)
+    X.data = rng.choice([-2.0, -1.0, 0.5, 1.0, 3.0], X.nnz).astype(np.float32)  # ratings through the weighting
+    model = build_model("exposure", l2=7.0, min_count=1).fit(X)
+    S = (X != 0).astype(np.float64).toarray()
+    items = np.flatnonzero(S.sum(axis=0) > 0)
+    P = np.linalg.inv(S[:, items].T @ S[:, items] + 7.0 * np.eye(len(items)))
+    B = -P / np.diag(P)[None, :]
+    np.fill_diagonal(B, 0.0)
+    expected = np.zeros((X.shape[0], X.shape[1]))
+    expected[:, items] = S[:, items] @ B
+    np.testing.assert_allclose(model.scores(X), expected, rtol=2e-3, atol=2e-4)
+    # A disliked item counts like a loved one for what a person watches ...
+    flipped = X[:1].copy()
+    flipped.data = -flipped.data
+    np.testing.assert_allclose(model.scores(flipped), model.scores(X[:1]), rtol=1e-6)
+    # ... but only liked items are named as reasons.
+    h = X[:1]
+    target = int(np.argmax(np.where(h.toarray()[0] != 0, -np.inf, model.scores(h)[0])))
+    named = {reason.item for reason in model.explain(h, [target])[0] if reason.kind == "item"}
+    assert named and named <= set(h.indices[h.data > 0].tolist())

@@ -110,3 +110,22 @@ def test_validation_relevance_is_every_held_out_positive_unless_strong_ones_are_
     strong = Validation(X, {**DEFAULTS, "validation_relevance": "strong"})
     assert set(np.unique(every.test.data)) == {1.0, 2.0, 3.0}
     assert set(np.unique(strong.test.data)) == {2.0, 3.0}
+
+
+def test_with_graded_feedback_exposure_joins_the_search_and_the_blend_keeps_its_l2():
+    X = clustered()
+    X.data = np.where(np.arange(X.nnz) % 4 == 0, -1.0, 2.0).astype(np.float32)  # a quarter disliked
+    chosen = tune(X, None, dict(DEFAULTS))
+    assert "exposure" in chosen["validation_ndcg"] and chosen["exposure_l2"] > 0
+    hybrid = build_model("hybrid", weights={"exposure": 1.0}, exposure_l2=chosen["exposure_l2"]).fit(X)
+    alone = build_model("exposure", l2=chosen["exposure_l2"], max_items=DEFAULTS["ease_max_items"]).fit(X)
+    np.testing.assert_allclose(hybrid.scores(X[:10]), alone.scores(X[:10]) / row_scale(alone.scores(X[:10])), rtol=1e-5)
+
+
+def test_on_plays_or_binary_data_exposure_would_be_ease_again_and_stays_out():
+    chosen = tune(clustered(), None, dict(DEFAULTS))
+    assert "exposure" not in chosen["validation_ndcg"] and "exposure_l2" not in chosen
+    graded = clustered()
+    graded.data = np.where(np.arange(graded.nnz) % 4 == 0, -1.0, 2.0).astype(np.float32)
+    off = tune(graded, None, {**DEFAULTS, "search_exposure": False})
+    assert "exposure" not in off["validation_ndcg"] and "ease" in off["validation_ndcg"]
