@@ -21,9 +21,12 @@ $(VENV)/.dev: requirements-dev.txt requirements.txt $(VENV)/.runtime
 run: $(VENV)/.runtime
 	$(BIN)/python manage.py run
 
-# The suite keeps its own database files and Celery folders under var/test.
+# The suite keeps its own database files and Celery folders under var/test (var/test/gw0, gw1 per
+# xdist worker: tests/xdist_env.py). Two workers, one per core here; PYTEST_ARGS="-n 0" runs in one process.
+# xdist's default --dist load: the scope- and group-based modes key tests by node id, and the 31
+# schemathesis cases of tests/api/test_fuzz_schema.py share one, so they would run only one of them.
 test: $(VENV)/.dev
-	VAR_DIR=var/test $(BIN)/pytest $(PYTEST_ARGS)
+	VAR_DIR=var/test $(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
