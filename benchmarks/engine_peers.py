@@ -109,7 +109,7 @@ def run(args) -> list[dict]:
                 users = np.flatnonzero(np.diff(test.indptr) > 0)
                 inputs = inputs_for(train, binary)
                 for peer in args.peers.split(","):
-                    grid = GRIDS[peer]
+                    grid = {**GRIDS[peer], **json.loads(args.grid or "{}").get(peer, {})}
                     trials = []
                     started = time.perf_counter()
                     for name, fit_on in inputs.items():
@@ -138,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     cli.add_argument("--peers", default="ease,itemknn,userknn,rp3beta,implicit_als")
     cli.add_argument("--questions", default="loved,watched")
     cli.add_argument("--seeds", default="1,2,3,4,5")
+    cli.add_argument("--grid", help='JSON replacing grid values, e.g. \'{"ease": {"l2": [200, 400]}}\'')
     cli.add_argument("--out", help="JSONL file the lines are appended to")
     run(cli.parse_args(argv))
     return 0

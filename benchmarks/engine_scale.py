@@ -55,13 +55,14 @@ def fit_hybrid(path: str, queue) -> None:
     X = load(path)
     stages = defaultdict(float)
     timed(stages, "validation (all of tune)", hybrid, "tune")
-    for name in ("Validation", "search_ease", "search_neighbours", "search_rp3beta", "search_ials", "blend"):
+    searches = ("search_ease", "search_exposure", "search_neighbours", "search_rp3beta", "search_ials")
+    for name in ("Validation", *searches, "blend"):
         timed(stages, f"validation: {name}", tuning, name)
     timed(stages, "co-occurrences (item-kNN + EASE gram)", hybrid, "item_similarity")
     timed(stages, "EASE inverse (all)", ease, "ease_weights")
     timed(stages, "RP3beta walk (all)", rp3beta, "walk_weights")
     timed(stages, "iALS fit (all)", ials.IALS, "_fit")
-    for name, cls in (("ease", ease.EASE), ("itemknn", knn.ItemKNN), ("rp3beta", rp3beta.RP3beta)):
+    for name, cls in (("ease and exposure", ease.EASE), ("itemknn", knn.ItemKNN), ("rp3beta", rp3beta.RP3beta)):
         timed(stages, f"final fit: {name}", cls, "fit")
     started = time.perf_counter()
     model = build_model("hybrid").fit(X)
