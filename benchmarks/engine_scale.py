@@ -2,6 +2,7 @@
 
     python -m benchmarks.engine_scale --matrix var/ml20m.npz          # written first if it does not exist
     python -m benchmarks.engine_scale --matrix var/ml20m.npz --only hybrid
+    python -m benchmarks.engine_scale --matrix var/ml20m-graded.npz --graded   # star ratings, 13% negative
 
 The matrix is an ML-20M-shaped synthetic CSR (`engine.synthetic`, 138,493 x 26,744, ~20M entries) unless
 the file exists already. Each fit runs in its own child process, one after the other, so each peak RSS is
@@ -113,10 +114,16 @@ def fit_ials(path: str, queue) -> None:
     )
 
 
-def write_matrix(path: str) -> None:
+def write_matrix(path: str, graded: bool) -> None:
     from recommendations.engine.synthetic import synthetic_matrix
+    from recommendations.engine.weighting import rating_weights
 
-    sp.save_npz(path, synthetic_matrix(), compressed=False)
+    X = synthetic_matrix()
+    if graded:  # each entry a star rating (MovieLens-like shares) through the production weighting
+        stars = np.arange(1, 11) / 2
+        shares = [0.01, 0.03, 0.02, 0.07, 0.05, 0.2, 0.1, 0.27, 0.08, 0.17]
+        X.data = rating_weights(np.random.default_rng(5).choice(stars, X.nnz, p=shares))
+    sp.save_npz(path, X, compressed=False)
 
 
 def in_child(target, *args):
@@ -136,9 +143,10 @@ def main(argv: list[str] | None = None) -> int:
     cli = argparse.ArgumentParser(prog="python -m benchmarks.engine_scale", description=__doc__.splitlines()[0])
     cli.add_argument("--matrix", required=True, help="scipy .npz user x item matrix (written if missing)")
     cli.add_argument("--only", default="implicit,hybrid", help=f"comma-separated among {', '.join(RUNS)}")
+    cli.add_argument("--graded", action="store_true", help="a missing matrix is written with star ratings, not ones")
     args = cli.parse_args(argv)
     if not os.path.exists(args.matrix):
-        child = multiprocessing.get_context("spawn").Process(target=write_matrix, args=(args.matrix,))
+        child = multiprocessing.get_context("spawn").Process(target=write_matrix, args=(args.matrix, args.graded))
         child.start()
         child.join()
     X = load(args.matrix)
