@@ -28,6 +28,7 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
+from benchmarks.engine_splits import emit
 from recommendations.engine import build_model
 from recommendations.engine.base import popularity_prior, top_k
 from recommendations.engine.datasets import load_evaluation_ratings
@@ -121,10 +122,7 @@ def run(args) -> list[dict]:
                     line = {"peer": peer, "question": question, "seed": seed, "best": best,
                             "seconds": round(time.perf_counter() - started, 1), "trials": trials}  # fmt: skip
                     lines.append(line)
-                    print(json.dumps({k: v for k, v in line.items() if k != "trials"}), flush=True)
-                    if out:
-                        out.write(json.dumps(line) + "\n")
-                        out.flush()
+                    emit(line, out, {k: v for k, v in line.items() if k != "trials"})
     finally:
         if out:
             out.close()

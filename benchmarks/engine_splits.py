@@ -47,14 +47,19 @@ def run(args) -> list[dict]:
                     line = {"algorithm": args.label or name, "question": question, "seed": seed}
                     line.update({k: round(v, 4) for k, v in metrics.items()})
                     lines.append(line)
-                    print(json.dumps(line), flush=True)
-                    if out:
-                        out.write(json.dumps(line) + "\n")
-                        out.flush()
+                    emit(line, out)
     finally:
         if out:
             out.close()
     return lines
+
+
+def emit(line: dict, out, shown: dict | None = None) -> None:
+    """Print a result line (or `shown`, a shorter view of it) and append it whole to the open JSONL `out`."""
+    print(json.dumps(line if shown is None else shown), flush=True)
+    if out:
+        out.write(json.dumps(line) + "\n")
+        out.flush()
 
 
 def table(lines: list[dict]) -> str:
