@@ -30,7 +30,8 @@ class UserKNN(Recommender):
         Hp = positive_part(H)
         h_norm = np.sqrt(np.asarray(Hp.multiply(Hp).sum(axis=1))).astype(np.float32)
         dots = (Hp @ self.users_t).toarray()
-        dots /= h_norm * self.user_norms[None, :] + np.float32(self.params["shrinkage"])
+        denominator = h_norm * self.user_norms[None, :] + np.float32(self.params["shrinkage"])
+        np.divide(dots, denominator, out=dots, where=denominator > 0)  # 0 there: no shared positive item
         return keep_top_k(dots, self.params["k"])
 
     def _scores(self, H: sp.csr_matrix) -> np.ndarray:

@@ -267,3 +267,13 @@ def test_exposure_is_the_closed_form_on_what_was_rated_whatever_the_rating():
     target = int(np.argmax(np.where(h.toarray()[0] != 0, -np.inf, model.scores(h)[0])))
     named = {reason.item for reason in model.explain(h, [target])[0] if reason.kind == "item"}
     assert named and named <= set(h.indices[h.data > 0].tolist())
+
+
+def test_user_knn_without_shrinkage_scores_a_history_of_dislikes_as_nothing_not_nan():
+    X = random_matrix(n_users=30, n_items=20, density=0.3, seed=5)
+    model = build_model("userknn", k=5, shrinkage=0.0).fit(X)
+    disliked = sp.csr_matrix(([-1.0, -2.0], ([0, 0], [1, 2])), shape=(1, 20), dtype=np.float32)
+    with np.errstate(invalid="raise", divide="raise"):  # no 0 / 0 on the way
+        scores = model.scores(sp.vstack([disliked, X[:3]]).tocsr())
+    assert np.isfinite(scores).all() and not scores[0].any()
+    np.testing.assert_allclose(scores[1:], build_model("userknn", k=5, shrinkage=0.0).fit(X).scores(X[:3]))
