@@ -35,7 +35,7 @@ def build_component(name: str, params: dict) -> Recommender:
     if name == "ease":
         return EASE(l2=params["ease_l2"], max_items=params["ease_max_items"], side_ratio=params["ease_side_ratio"])
     if name == "exposure":
-        return Exposure(l2=params["exposure_l2"], max_items=params["ease_max_items"])
+        return Exposure(l2=params["exposure_l2"], max_items=params["exposure_max_items"])
     if name == "itemknn":
         return ItemKNN(k=params["itemknn_k"], shrinkage=params["shrinkage"])
     if name == "userknn":

@@ -118,7 +118,7 @@ def test_with_graded_feedback_exposure_joins_the_search_and_the_blend_keeps_its_
     chosen = tune(X, None, dict(DEFAULTS))
     assert "exposure" in chosen["validation_ndcg"] and chosen["exposure_l2"] > 0
     hybrid = build_model("hybrid", weights={"exposure": 1.0}, exposure_l2=chosen["exposure_l2"]).fit(X)
-    alone = build_model("exposure", l2=chosen["exposure_l2"], max_items=DEFAULTS["ease_max_items"]).fit(X)
+    alone = build_model("exposure", l2=chosen["exposure_l2"], max_items=DEFAULTS["exposure_max_items"]).fit(X)
     np.testing.assert_allclose(hybrid.scores(X[:10]), alone.scores(X[:10]) / row_scale(alone.scores(X[:10])), rtol=1e-5)
 
 
