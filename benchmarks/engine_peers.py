@@ -30,8 +30,9 @@ import scipy.sparse as sp
 
 from benchmarks.engine_splits import emit
 from recommendations.engine import build_model
-from recommendations.engine.base import popularity_prior, top_k
+from recommendations.engine.base import popularity_prior, positive_part, top_k
 from recommendations.engine.datasets import load_evaluation_ratings
+from recommendations.engine.ease import seen
 from recommendations.engine.evaluation import QUESTIONS, question_split, ranking_metrics
 
 GRIDS = {
@@ -47,13 +48,10 @@ def inputs_for(train: sp.csr_matrix, binary: bool) -> dict[str, sp.csr_matrix]:
     """What a peer may be fitted on: the training part as is and, for graded data, three readings of it."""
     if binary:
         return {"weighted": train}
-    positive, liked, every = train.copy(), train.copy(), train.copy()
-    positive.data = np.maximum(positive.data, 0)
+    liked = train.copy()
     liked.data = (liked.data >= 2.0).astype(np.float32)  # 4 stars and up (production weight >= 2)
-    every.data[:] = 1.0
-    for matrix in (positive, liked):
-        matrix.eliminate_zeros()
-    return {"weighted": train, "positive": positive, "liked": liked, "all": every}
+    liked.eliminate_zeros()
+    return {"weighted": train, "positive": positive_part(train), "liked": liked, "all": seen(train)}
 
 
 class ImplicitALS:
@@ -67,17 +65,11 @@ class ImplicitALS:
         )
 
     def fit(self, X: sp.csr_matrix, **_):
-        positive = X.copy()
-        positive.data = np.maximum(positive.data, 0)
-        positive.eliminate_zeros()
-        self.model.fit(positive.astype(np.float32), show_progress=False)
+        self.model.fit(positive_part(X), show_progress=False)
         return self
 
     def scores(self, H: sp.csr_matrix) -> np.ndarray:
-        positive = H.copy()
-        positive.data = np.maximum(positive.data, 0)
-        positive.eliminate_zeros()
-        U = self.model.recalculate_user(np.arange(H.shape[0]), positive.astype(np.float32))
+        U = self.model.recalculate_user(np.arange(H.shape[0]), positive_part(H))
         return (np.asarray(U) @ np.asarray(self.model.item_factors).T).astype(np.float32)
 
 

@@ -69,7 +69,9 @@ def impression_record(*, workspace_id: int, user_id: int | None, placement: str,
 
 COLUMNS = ("id", "workspace_id", "user_id", "placement", "experiment_id", "variant", "model_version_id", "items",
            "shown_at")  # fmt: skip
-_USER, _EXPERIMENT, _VARIANT, _VERSION, _AT = 2, 4, 5, 6, 8
+_USER, _EXPERIMENT, _VARIANT, _VERSION, _AT = (
+    COLUMNS.index(name) for name in ("user_id", "experiment_id", "variant", "model_version_id", "shown_at")
+)
 
 
 def impressions_write(rows: list[tuple]) -> int:
@@ -96,7 +98,8 @@ def _still_there(rows: list[tuple]) -> list[tuple]:
     users = set(get_user_model().objects.filter(pk__in=users).values_list("pk", flat=True)) if users else set()
     if versions:
         versions = set(ModelVersion.objects.filter(pk__in=versions).values_list("pk", flat=True))
-    kept = [r for r in rows if r[_USER] in users | {None} and r[_VERSION] in versions | {None}]
+    users, versions = users | {None}, versions | {None}
+    kept = [r for r in rows if r[_USER] in users and r[_VERSION] in versions]
     if len(kept) < len(rows):
         log.info("%d impressions dropped: their person or model version is gone", len(rows) - len(kept))
     return kept

@@ -149,18 +149,29 @@ def search_ease(val: Validation, item_texts, params: dict) -> tuple[dict, np.nda
     The search runs on the most active items only (a cubic cost); what it
     finds are relative settings that carry over to the full model.
     """
-    return _search_l2(val, val.train, EASE(), "ease", item_texts, params)
+    found = _search_l2(val, val.train, EASE(), min(params["ease_max_items"], params["tuning_max_items"]), item_texts)
+    if found is None:
+        return {}, None, -1.0
+    l2, side_ratio, scores, quality = found
+    return {"ease_l2": l2, "ease_side_ratio": side_ratio}, scores, quality
 
 
 def search_exposure(val: Validation, params: dict) -> tuple[dict, np.ndarray | None, float]:
     """The l2 of EASE on exposure (every rated or used item as 1): (chosen params, prepared scores, nDCG)."""
-    return _search_l2(val, seen(val.train), Exposure(), "exposure", None, params)
-
-
-def _search_l2(val: Validation, train: sp.csr_matrix, model: EASE, key: str, item_texts, params: dict):
-    items = active_items(train, min(params[f"{key}_max_items"], params["tuning_max_items"]), 2)
-    if len(items) < 2:
+    max_items = min(params["exposure_max_items"], params["tuning_max_items"])
+    found = _search_l2(val, seen(val.train), Exposure(), max_items, None)
+    if found is None:
         return {}, None, -1.0
+    l2, _, scores, quality = found
+    return {"exposure_l2": l2}, scores, quality
+
+
+def _search_l2(val: Validation, train: sp.csr_matrix, model: EASE, max_items: int, item_texts):
+    """l2 by hill-climbing, then (with item documents) the side ratio: (l2, side ratio, prepared scores,
+    nDCG), or None when fewer than two items are active."""
+    items = active_items(train, max_items, 2)
+    if len(items) < 2:
+        return None
     G = gram(train, items)
     positive = train.data[train.data > 0]
     unit = float(np.mean(positive.astype(np.float64) ** 2)) if len(positive) else 1.0
@@ -172,16 +183,13 @@ def _search_l2(val: Validation, train: sp.csr_matrix, model: EASE, key: str, ite
         return val.score(scores), scores
 
     i, (quality, scores) = hill_climb(lambda f: evaluate_with(None, f * unit), L2_FACTORS, 2)
-    chosen = {f"{key}_l2": L2_FACTORS[i] * unit}
-    if key == "ease":
-        chosen["ease_side_ratio"] = 0.0
+    l2, side_ratio = L2_FACTORS[i] * unit, 0.0
     if item_texts is not None:
         FF = side_gram(item_texts, items)
-        l2 = chosen[f"{key}_l2"]
         j, (q, s) = hill_climb(lambda r: evaluate_with(np.float32(r * l2) * FF, l2), SIDE_RATIOS, 2)
         if q > quality:
-            chosen[f"{key}_side_ratio"], quality, scores = SIDE_RATIOS[j], q, s
-    return chosen, scores, quality
+            side_ratio, quality, scores = SIDE_RATIOS[j], q, s
+    return l2, side_ratio, scores, quality
 
 
 def graded(X: sp.csr_matrix) -> bool:
