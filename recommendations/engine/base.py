@@ -53,6 +53,15 @@ def positive_part(X: sp.csr_matrix) -> sp.csr_matrix:
     return P
 
 
+def scale_negatives(X: sp.csr_matrix, factor: float) -> sp.csr_matrix:
+    """X with its negative entries multiplied by `factor`; every stored entry stays stored (still seen)."""
+    if factor == 1.0 or not np.any(X.data < 0):
+        return X
+    out = sp.csr_matrix(X, dtype=np.float32, copy=True)
+    out.data = np.where(out.data < 0, np.float32(factor) * out.data, out.data).astype(np.float32)
+    return out
+
+
 def canonical_with_timestamps(X, timestamps) -> tuple[sp.csr_matrix, np.ndarray]:
     """Canonical CSR X and its (nnz,) float64 timestamps; duplicates keep the latest time."""
     coo = sp.csr_matrix(X).tocoo()

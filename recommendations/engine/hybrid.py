@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from recommendations.engine.base import Reason, Recommender, as_csr, mask_seen, row_scale, top_k
+from recommendations.engine.base import Reason, Recommender, as_csr, mask_seen, row_scale, scale_negatives, top_k
 from recommendations.engine.content import Content
 from recommendations.engine.ease import EASE, Exposure
 from recommendations.engine.ials import IALS
@@ -89,6 +89,7 @@ class Hybrid(Recommender):
     def component_scores(self, H: sp.csr_matrix) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """name -> (raw scores (n, n_items) float32, row scale (n, 1) float32)."""
         out = {}
+        H = scale_negatives(H, self.params["negative_scale"])
         for name, model in self.models.items():
             raw = model.scores(H)
             out[name] = (raw, row_scale(raw))

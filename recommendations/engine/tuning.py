@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import scipy.sparse as sp
 
-from recommendations.engine.base import mask_seen, popularity_prior, row_scale, top_k
+from recommendations.engine.base import mask_seen, popularity_prior, positive_part, row_scale, scale_negatives, top_k
 from recommendations.engine.content import Content
 from recommendations.engine.ease import EASE, Exposure, active_items, ease_weights, gram, seen, side_gram
 from recommendations.engine.evaluation import holdout_mask, split, user_ndcg
@@ -57,12 +57,17 @@ DEFAULTS = {
     # Which held-out validation items are relevant: "all" positives, or "strong" ones (see strong_positives).
     "validation_relevance": "all",
     "validation_fraction": 0.25,
+    "negative_scale": 1.0,  # negative history entries count this much when scoring; chosen with EASE's l2
     "seed": 42,
     "max_tuning_interactions": 2_000_000,  # larger data: tune on a random subset of users
     "max_validation_cells": 40_000_000,  # validation users x items scored per component
     "validation_ndcg": None,  # filled in by tuning: each component's and the blend's nDCG@10
 }
 L2_FACTORS = (50, 100, 200, 400, 800, 1600, 3200)  # times the mean squared confidence
+# How much a negative history entry (a low rating, a dislike) pushes similar items down when scoring:
+# chosen with EASE's l2. Never 0, so a dislike always pushes down; on MovieLens a full-strength
+# negative history costs EASE several percent of held-out nDCG (docs/engine.md).
+NEGATIVE_SCALES = (0.1, 0.25, 0.5, 1.0)
 SIDE_RATIOS = (0.025, 0.05, 0.1, 0.2, 0.4, 0.8)  # weight of item documents in EASE, times l2
 NEIGHBOURS = (25, 50, 100, 200)
 IALS_L2 = (5.0, 10.0, 20.0, 40.0, 80.0)
@@ -112,8 +117,13 @@ class Validation:
         cap = max(100, params["max_validation_cells"] // (5 * max(X.shape[1], 1)))
         if len(users) > cap:
             users = np.sort(rng.choice(users, cap, replace=False))
-        self.H, self.test = self.train[users], test[users]
+        self.history, self.test = self.train[users], test[users]
+        self.H = scale_negatives(self.history, params["negative_scale"])
         self.prior = popularity_prior(self.train)
+
+    def scale_negatives(self, factor: float) -> None:
+        """Score validation histories with their negative entries times `factor` from now on."""
+        self.H = scale_negatives(self.history, factor)
 
     def prepare(self, raw: np.ndarray) -> np.ndarray:
         """Row-normalised scores with seen items at -inf."""
@@ -149,11 +159,12 @@ def search_ease(val: Validation, item_texts, params: dict) -> tuple[dict, np.nda
     The search runs on the most active items only (a cubic cost); what it
     finds are relative settings that carry over to the full model.
     """
-    found = _search_l2(val, val.train, EASE(), min(params["ease_max_items"], params["tuning_max_items"]), item_texts)
+    max_items = min(params["ease_max_items"], params["tuning_max_items"])
+    found = _search_l2(val, val.train, EASE(), max_items, item_texts, NEGATIVE_SCALES)
     if found is None:
         return {}, None, -1.0
-    l2, side_ratio, scores, quality = found
-    return {"ease_l2": l2, "ease_side_ratio": side_ratio}, scores, quality
+    l2, side_ratio, negative_scale, scores, quality = found
+    return {"ease_l2": l2, "ease_side_ratio": side_ratio, "negative_scale": negative_scale}, scores, quality
 
 
 def search_exposure(val: Validation, params: dict) -> tuple[dict, np.ndarray | None, float]:
@@ -162,13 +173,14 @@ def search_exposure(val: Validation, params: dict) -> tuple[dict, np.ndarray | N
     found = _search_l2(val, seen(val.train), Exposure(), max_items, None)
     if found is None:
         return {}, None, -1.0
-    l2, _, scores, quality = found
+    l2, _, _, scores, quality = found
     return {"exposure_l2": l2}, scores, quality
 
 
-def _search_l2(val: Validation, train: sp.csr_matrix, model: EASE, max_items: int, item_texts):
-    """l2 by hill-climbing, then (with item documents) the side ratio: (l2, side ratio, prepared scores,
-    nDCG), or None when fewer than two items are active."""
+def _search_l2(val: Validation, train: sp.csr_matrix, model: EASE, max_items: int, item_texts, negative_scales=(1.0,)):
+    """l2 by hill-climbing (at each l2 the best of `negative_scales`: scores are linear in the history,
+    so each scale costs a sum, not a fit), then (with item documents) the side ratio:
+    (l2, side ratio, negative scale, prepared scores, nDCG), or None when fewer than two items are active."""
     items = active_items(train, max_items, 2)
     if len(items) < 2:
         return None
@@ -176,20 +188,32 @@ def _search_l2(val: Validation, train: sp.csr_matrix, model: EASE, max_items: in
     positive = train.data[train.data > 0]
     unit = float(np.mean(positive.astype(np.float64) ** 2)) if len(positive) else 1.0
     model.n_items, model.items, model.prior = train.shape[1], items, val.prior
+    liked, disliked = positive_part(val.history), val.history - positive_part(val.history)
+    if disliked.nnz == 0:
+        negative_scales = (1.0,)
 
     def evaluate_with(extra: np.ndarray | None, l2: float):
         model.B = ease_weights(G if extra is None else G + extra, l2)
-        scores = val.prepare(model.scores(val.H))
-        return val.score(scores), scores
+        if negative_scales == (1.0,):
+            scores = val.prepare(model.scores(val.history))
+            return val.score(scores), scores, 1.0
+        up, down = model.scores(liked), model.scores(disliked)
+        best = (-1.0, None, 1.0)
+        for factor in negative_scales:
+            scores = val.prepare(up + np.float32(factor) * down)
+            quality = val.score(scores)
+            if quality > best[0]:
+                best = (quality, scores, factor)
+        return best
 
-    i, (quality, scores) = hill_climb(lambda f: evaluate_with(None, f * unit), L2_FACTORS, 2)
+    i, (quality, scores, factor) = hill_climb(lambda f: evaluate_with(None, f * unit), L2_FACTORS, 2)
     l2, side_ratio = L2_FACTORS[i] * unit, 0.0
     if item_texts is not None:
         FF = side_gram(item_texts, items)
-        j, (q, s) = hill_climb(lambda r: evaluate_with(np.float32(r * l2) * FF, l2), SIDE_RATIOS, 2)
+        j, (q, s, c) = hill_climb(lambda r: evaluate_with(np.float32(r * l2) * FF, l2), SIDE_RATIOS, 2)
         if q > quality:
-            side_ratio, quality, scores = SIDE_RATIOS[j], q, s
-    return l2, side_ratio, scores, quality
+            side_ratio, quality, scores, factor = SIDE_RATIOS[j], q, s, c
+    return l2, side_ratio, factor, scores, quality
 
 
 def graded(X: sp.csr_matrix) -> bool:
@@ -297,6 +321,7 @@ def tune(X: sp.csr_matrix, item_texts: list[str] | None, params: dict) -> dict:
 
     found, scores, q = search_ease(val, item_texts, params)
     chosen.update(found)
+    val.scale_negatives(chosen.get("negative_scale", params["negative_scale"]))  # every later search scores so
     if scores is not None:
         candidates["ease"], quality["ease"] = scores, q
 

@@ -3,6 +3,7 @@
 import io
 
 import numpy as np
+import pytest
 import scipy.sparse as sp
 
 from recommendations.engine import build_model, load_model
@@ -129,3 +130,69 @@ def test_on_plays_or_binary_data_exposure_would_be_ease_again_and_stays_out():
     graded.data = np.where(np.arange(graded.nnz) % 4 == 0, -1.0, 2.0).astype(np.float32)
     off = tune(graded, None, {**DEFAULTS, "search_exposure": False})
     assert "exposure" not in off["validation_ndcg"] and "ease" in off["validation_ndcg"]
+
+
+def disliking(X, every=4):
+    """X with every `every`-th entry a dislike (-1.5) and the rest graded 1..3."""
+    X = X.copy()
+    X.data = (1.0 + np.arange(X.nnz) % 3).astype(np.float32)
+    X.data[np.arange(X.nnz) % every == 0] = -1.5
+    return X
+
+
+def test_negatives_are_scaled_and_stay_stored_so_they_are_still_seen():
+    from recommendations.engine.base import scale_negatives
+
+    X = disliking(clustered())
+    half = scale_negatives(X, 0.25)
+    assert np.array_equal(half.indptr, X.indptr) and np.array_equal(half.indices, X.indices)
+    np.testing.assert_array_equal(half.data, np.where(X.data < 0, 0.25 * X.data, X.data))
+    assert scale_negatives(X, 1.0) is X
+
+
+def test_the_negative_scale_is_the_best_on_validation_and_its_scores_equal_a_direct_fit():
+    from recommendations.engine.base import scale_negatives
+    from recommendations.engine.ease import EASE
+    from recommendations.engine.tuning import NEGATIVE_SCALES, Validation, search_ease
+
+    X = disliking(clustered(), every=3)
+    val = Validation(X, dict(DEFAULTS))
+    found, scores, quality = search_ease(val, None, dict(DEFAULTS))
+    assert found["negative_scale"] in NEGATIVE_SCALES and min(NEGATIVE_SCALES) > 0  # a dislike always pushes down
+
+    model = EASE(l2=found["ease_l2"], max_items=DEFAULTS["tuning_max_items"]).fit(val.train)
+    by_scale = {}
+    for factor in NEGATIVE_SCALES:  # brute force: fit once, score each scaled history directly
+        direct = val.prepare(model.scores(scale_negatives(val.history, factor)))
+        by_scale[factor] = val.score(direct)
+        if factor == found["negative_scale"]:
+            np.testing.assert_allclose(direct, scores, rtol=1e-4, atol=1e-5)
+    assert quality == pytest.approx(by_scale[found["negative_scale"]])
+    assert by_scale[found["negative_scale"]] == max(by_scale.values())
+
+
+def test_the_hybrid_scores_and_saves_with_its_chosen_negative_scale():
+    from recommendations.engine.base import scale_negatives
+
+    X = disliking(clustered())
+    chosen = tune(X, None, dict(DEFAULTS))
+    assert chosen["negative_scale"] in (0.1, 0.25, 0.5, 1.0)
+    hybrid = build_model("hybrid", weights={"ease": 1.0}, ease_l2=300.0, negative_scale=0.25).fit(X)
+    ease = build_model("ease", l2=300.0, max_items=DEFAULTS["ease_max_items"]).fit(X)
+    H = X[:20]
+    expected = ease.scores(scale_negatives(H, 0.25))
+    np.testing.assert_allclose(hybrid.scores(H), expected / row_scale(expected), rtol=1e-5, atol=1e-6)
+    assert np.any(H.data < 0)
+    items, _ = hybrid.recommend(H, 20)
+    assert all(not set(items[u]) & set(H[u].indices) for u in range(20)), "a seen (or disliked) item came back"
+
+    buffer = io.BytesIO()
+    hybrid.save(buffer)
+    buffer.seek(0)
+    loaded, _ = load_model(buffer)
+    assert loaded.params["negative_scale"] == 0.25
+    assert np.array_equal(loaded.scores(H), hybrid.scores(H))
+
+
+def test_on_data_without_negatives_the_negative_scale_is_left_at_one():
+    assert tune(clustered(), None, dict(DEFAULTS))["negative_scale"] == 1.0
