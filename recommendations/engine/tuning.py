@@ -188,15 +188,17 @@ def _search_l2(val: Validation, train: sp.csr_matrix, model: EASE, max_items: in
     positive = train.data[train.data > 0]
     unit = float(np.mean(positive.astype(np.float64) ** 2)) if len(positive) else 1.0
     model.n_items, model.items, model.prior = train.shape[1], items, val.prior
-    liked, disliked = positive_part(val.history), val.history - positive_part(val.history)
-    if disliked.nnz == 0:
+    if not np.any(val.history.data < 0):
         negative_scales = (1.0,)
+    if len(negative_scales) > 1:
+        liked = positive_part(val.history)
+        disliked = val.history - liked
 
     def evaluate_with(extra: np.ndarray | None, l2: float):
         model.B = ease_weights(G if extra is None else G + extra, l2)
-        if negative_scales == (1.0,):
-            scores = val.prepare(model.scores(val.history))
-            return val.score(scores), scores, 1.0
+        if len(negative_scales) == 1:
+            scores = val.prepare(model.scores(scale_negatives(val.history, negative_scales[0])))
+            return val.score(scores), scores, negative_scales[0]
         up, down = model.scores(liked), model.scores(disliked)
         best = (-1.0, None, 1.0)
         for factor in negative_scales:
