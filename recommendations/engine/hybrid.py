@@ -33,9 +33,16 @@ REASON_KINDS = ("content", "item", "popularity")  # alphabetical: equal shares r
 def build_component(name: str, params: dict) -> Recommender:
     """A component model from the hybrid's (tuned) parameters."""
     if name == "ease":
-        return EASE(l2=params["ease_l2"], max_items=params["ease_max_items"], side_ratio=params["ease_side_ratio"])
+        return EASE(
+            l2=params["ease_l2"],
+            max_items=params["ease_max_items"],
+            side_ratio=params["ease_side_ratio"],
+            dropout=params["ease_dropout"],
+        )
     if name == "exposure":
-        return Exposure(l2=params["exposure_l2"], max_items=params["exposure_max_items"])
+        return Exposure(
+            l2=params["exposure_l2"], max_items=params["exposure_max_items"], dropout=params["exposure_dropout"]
+        )
     if name == "itemknn":
         return ItemKNN(k=params["itemknn_k"], shrinkage=params["shrinkage"])
     if name == "userknn":

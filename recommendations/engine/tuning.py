@@ -10,6 +10,7 @@ On large data the search runs on a random subset of users.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -27,7 +28,9 @@ from recommendations.engine.userknn import UserKNN
 DEFAULTS = {
     "ease_l2": 250.0,
     "ease_side_ratio": 0.0,
+    "ease_dropout": 0.0,  # 0: plain EASE (see ease.py); chosen on validation only with search_dropout
     "exposure_l2": 250.0,  # EASE on exposure (every rated or used item as 1)
+    "exposure_dropout": 0.0,
     # On ml-latest-small the 3,000 most active items give the same held-out figures as 8,000 (0.3617 vs
     # 0.3621 over five splits) for a fifth of the memory (36 MB rather than 158 MB).
     "exposure_max_items": 3_000,
@@ -50,6 +53,10 @@ DEFAULTS = {
     # data than before, RP3beta and iALS for twice the fit time (docs/engine.md, "Offline results").
     # With graded feedback (ratings, weighted events), EASE on exposure joins the search.
     "search_exposure": True,
+    # EASE's and exposure's dropout: searched on DROPOUTS when asked, else kept at ease_dropout and
+    # exposure_dropout with l2 searched there. Off: searched or fixed at 0.25, it did no better on
+    # held-out data than plain EASE over 18 splits of three datasets (docs/engine.md).
+    "search_dropout": False,
     "search_rp3beta": False,
     "search_ials": False,
     # Keep a blend change only when it gains more than this many standard errors of the per-user gains.
@@ -68,6 +75,9 @@ L2_FACTORS = (50, 100, 200, 400, 800, 1600, 3200)  # times the mean squared conf
 # chosen with EASE's l2. Never 0, so a dislike always pushes down; on MovieLens a full-strength
 # negative history costs EASE several percent of held-out nDCG (docs/engine.md).
 NEGATIVE_SCALES = (0.1, 0.25, 0.5, 1.0)
+# EASE's input dropout (ease.py): the extra penalty on each item's weights, p / (1 - p) times its own
+# activity, searched (with search_dropout) from 0, plain EASE, upward at the chosen l2.
+DROPOUTS = (0.0, 0.25, 0.5, 0.75)
 SIDE_RATIOS = (0.025, 0.05, 0.1, 0.2, 0.4, 0.8)  # weight of item documents in EASE, times l2
 NEIGHBOURS = (25, 50, 100, 200)
 IALS_L2 = (5.0, 10.0, 20.0, 40.0, 80.0)
@@ -153,34 +163,61 @@ def hill_climb(evaluate, grid: tuple, start: int) -> tuple[int, tuple]:
     return best, results[best]
 
 
+class L2Choice(NamedTuple):
+    """What `_search_l2` found for an EASE-like model on validation."""
+
+    l2: float
+    dropout: float
+    side_ratio: float
+    negative_scale: float
+    scores: np.ndarray  # prepared validation scores at that choice
+    quality: float  # their nDCG@10
+
+
 def search_ease(val: Validation, item_texts, params: dict) -> tuple[dict, np.ndarray | None, float]:
-    """EASE's l2, then the weight of item documents: (chosen params, prepared scores, nDCG).
+    """EASE's l2 and dropout, then the weight of item documents: (chosen params, prepared scores, nDCG).
 
     The search runs on the most active items only (a cubic cost); what it
     finds are relative settings that carry over to the full model.
     """
     max_items = min(params["ease_max_items"], params["tuning_max_items"])
-    found = _search_l2(val, val.train, EASE(), max_items, item_texts, NEGATIVE_SCALES)
+    dropouts = DROPOUTS if params["search_dropout"] else (params["ease_dropout"],)
+    found = _search_l2(val, val.train, EASE(), max_items, item_texts, dropouts, NEGATIVE_SCALES)
     if found is None:
         return {}, None, -1.0
-    l2, side_ratio, negative_scale, scores, quality = found
-    return {"ease_l2": l2, "ease_side_ratio": side_ratio, "negative_scale": negative_scale}, scores, quality
+    chosen = {
+        "ease_l2": found.l2,
+        "ease_dropout": found.dropout,
+        "ease_side_ratio": found.side_ratio,
+        "negative_scale": found.negative_scale,
+    }
+    return chosen, found.scores, found.quality
 
 
 def search_exposure(val: Validation, params: dict) -> tuple[dict, np.ndarray | None, float]:
-    """The l2 of EASE on exposure (every rated or used item as 1): (chosen params, prepared scores, nDCG)."""
+    """The l2 and dropout of EASE on exposure (every rated or used item as 1):
+    (chosen params, prepared scores, nDCG)."""
     max_items = min(params["exposure_max_items"], params["tuning_max_items"])
-    found = _search_l2(val, seen(val.train), Exposure(), max_items, None)
+    dropouts = DROPOUTS if params["search_dropout"] else (params["exposure_dropout"],)
+    found = _search_l2(val, seen(val.train), Exposure(), max_items, None, dropouts)
     if found is None:
         return {}, None, -1.0
-    l2, _, _, scores, quality = found
-    return {"exposure_l2": l2}, scores, quality
+    return {"exposure_l2": found.l2, "exposure_dropout": found.dropout}, found.scores, found.quality
 
 
-def _search_l2(val: Validation, train: sp.csr_matrix, model: EASE, max_items: int, item_texts, negative_scales=(1.0,)):
-    """l2 by hill-climbing (at each l2 the best of `negative_scales`: scores are linear in the history,
-    so each scale costs a sum, not a fit), then (with item documents) the side ratio:
-    (l2, side ratio, negative scale, prepared scores, nDCG), or None when fewer than two items are active."""
+def _search_l2(
+    val: Validation,
+    train: sp.csr_matrix,
+    model: EASE,
+    max_items: int,
+    item_texts,
+    dropouts: tuple = (0.0,),
+    negative_scales: tuple = (1.0,),
+) -> L2Choice | None:
+    """l2 by hill-climbing at dropouts[0]; with several dropouts, then the dropout at that l2 (walking
+    up from dropouts[0]) and l2 again at the dropout chosen (a higher dropout wants a lower l2). At each
+    point the best of `negative_scales` (scores are linear in the history, so each scale costs a sum,
+    not a fit). Then, with item documents, the side ratio. None when fewer than two items are active."""
     items = active_items(train, max_items, 2)
     if len(items) < 2:
         return None
@@ -194,8 +231,8 @@ def _search_l2(val: Validation, train: sp.csr_matrix, model: EASE, max_items: in
         liked = positive_part(val.history)
         disliked = val.history - liked
 
-    def evaluate_with(extra: np.ndarray | None, l2: float):
-        model.B = ease_weights(G if extra is None else G + extra, l2)
+    def evaluate_with(extra: np.ndarray | None, l2: float, dropout: float):
+        model.B = ease_weights(G if extra is None else G + extra, l2, dropout)
         if len(negative_scales) == 1:
             scores = val.prepare(model.scores(scale_negatives(val.history, negative_scales[0])))
             return val.score(scores), scores, negative_scales[0]
@@ -208,14 +245,25 @@ def _search_l2(val: Validation, train: sp.csr_matrix, model: EASE, max_items: in
                 best = (quality, scores, factor)
         return best
 
-    i, (quality, scores, factor) = hill_climb(lambda f: evaluate_with(None, f * unit), L2_FACTORS, 2)
-    l2, side_ratio = L2_FACTORS[i] * unit, 0.0
+    done: dict[tuple[int, int], tuple] = {}  # (l2 index, dropout index) -> evaluate_with's result
+
+    def at(i: int, j: int) -> tuple:
+        if (i, j) not in done:
+            done[i, j] = evaluate_with(None, L2_FACTORS[i] * unit, dropouts[j])
+        return done[i, j]
+
+    i, _ = hill_climb(lambda i: at(i, 0), range(len(L2_FACTORS)), 2)
+    j, _ = hill_climb(lambda j: at(i, j), range(len(dropouts)), 0)
+    if j:
+        i, _ = hill_climb(lambda i: at(i, j), range(len(L2_FACTORS)), i)
+    quality, scores, factor = done[i, j]
+    l2, dropout, side_ratio = L2_FACTORS[i] * unit, dropouts[j], 0.0
     if item_texts is not None:
         FF = side_gram(item_texts, items)
-        j, (q, s, c) = hill_climb(lambda r: evaluate_with(np.float32(r * l2) * FF, l2), SIDE_RATIOS, 2)
+        k, (q, s, c) = hill_climb(lambda r: evaluate_with(np.float32(r * l2) * FF, l2, dropout), SIDE_RATIOS, 2)
         if q > quality:
-            side_ratio, quality, scores, factor = SIDE_RATIOS[j], q, s, c
-    return l2, side_ratio, factor, scores, quality
+            side_ratio, quality, scores, factor = SIDE_RATIOS[k], q, s, c
+    return L2Choice(l2, dropout, side_ratio, factor, scores, quality)
 
 
 def graded(X: sp.csr_matrix) -> bool:

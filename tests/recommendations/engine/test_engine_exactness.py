@@ -269,6 +269,33 @@ def test_exposure_is_the_closed_form_on_what_was_rated_whatever_the_rating():
     assert named and named <= set(h.indices[h.data > 0].tolist())
 
 
+@pytest.mark.parametrize("dropout", [0.0, 0.25, 0.75])
+def test_ease_with_dropout_solves_each_items_penalised_least_squares_column_by_column(dropout):
+    # Brute force: column j minimises ||x_j - X b||^2 + sum_i (l2 + p/(1-p) G_ii) b_i^2 with b_j = 0.
+    X = random_matrix(n_users=70, n_items=20, density=0.35, seed=12)
+    model = build_model("ease", l2=5.0, min_count=1, dropout=dropout).fit(X)
+    P = np.maximum(X.toarray().astype(np.float64), 0)
+    items = np.flatnonzero(P.sum(axis=0) > 0)
+    Xi = P[:, items]
+    G = Xi.T @ Xi
+    penalty = 5.0 + dropout / (1 - dropout) * np.diag(G)
+    B = np.zeros((len(items), len(items)))
+    for j in range(len(items)):
+        rest = np.delete(np.arange(len(items)), j)
+        A = G[np.ix_(rest, rest)] + np.diag(penalty[rest])
+        B[rest, j] = np.linalg.solve(A, G[rest, j])
+    np.testing.assert_allclose(model.B, B, rtol=2e-3, atol=2e-5)
+    H = X[:10]
+    expected = np.zeros((10, X.shape[1]))
+    expected[:, items] = H.toarray()[:, items] @ B
+    np.testing.assert_allclose(model.scores(H), expected, rtol=2e-3, atol=2e-4)
+
+
+def test_ease_refuses_a_dropout_outside_zero_to_one():
+    with pytest.raises(ValueError, match="dropout"):
+        build_model("ease", dropout=1.0)
+
+
 def test_user_knn_without_shrinkage_scores_a_history_of_dislikes_as_nothing_not_nan():
     X = random_matrix(n_users=30, n_items=20, density=0.3, seed=5)
     model = build_model("userknn", k=5, shrinkage=0.0).fit(X)

@@ -196,3 +196,56 @@ def test_the_hybrid_scores_and_saves_with_its_chosen_negative_scale():
 
 def test_on_data_without_negatives_the_negative_scale_is_left_at_one():
     assert tune(clustered(), None, dict(DEFAULTS))["negative_scale"] == 1.0
+
+
+def test_ease_dropout_is_searched_on_validation_and_only_kept_when_it_beats_plain_ease(monkeypatch):
+    from recommendations.engine import tuning
+    from recommendations.engine.ease import EASE
+    from recommendations.engine.tuning import DROPOUTS, Validation, search_ease
+
+    X = clustered(n_users=300, seed=4)
+    params = {**DEFAULTS, "search_dropout": True}
+    val = Validation(X, params)
+    found, scores, quality = search_ease(val, None, params)
+    assert found["ease_dropout"] in DROPOUTS
+    direct = EASE(l2=found["ease_l2"], dropout=found["ease_dropout"], max_items=DEFAULTS["tuning_max_items"])
+    direct_scores = val.prepare(direct.fit(val.train).scores(val.H))
+    np.testing.assert_allclose(direct_scores, scores, rtol=1e-4, atol=1e-5)
+    assert quality == pytest.approx(val.score(direct_scores))
+
+    plain, _, plain_quality = search_ease(val, None, dict(DEFAULTS))
+    assert plain["ease_dropout"] == 0.0  # not searched unless asked
+    assert quality >= plain_quality  # the dropout search starts from plain EASE's best l2
+    monkeypatch.setattr(tuning, "DROPOUTS", (0.0,))
+    assert search_ease(val, None, params)[2] == plain_quality
+
+
+def test_a_dropout_given_without_the_search_is_kept_and_l2_is_searched_at_it():
+    from recommendations.engine.tuning import Validation, search_ease, search_exposure
+
+    X = disliking(clustered(n_users=300, seed=4))
+    params = {**DEFAULTS, "ease_dropout": 0.4, "exposure_dropout": 0.3}
+    val = Validation(X, params)
+    assert search_ease(val, None, params)[0]["ease_dropout"] == 0.4
+    assert search_exposure(val, params)[0]["exposure_dropout"] == 0.3
+    chosen = tune(X, None, params)
+    assert (chosen["ease_dropout"], chosen["exposure_dropout"]) == (0.4, 0.3)
+
+
+def test_the_hybrid_fits_scores_and_saves_ease_and_exposure_with_their_dropouts():
+    X = disliking(clustered())
+    params = {"ease_l2": 40.0, "ease_dropout": 0.5, "exposure_l2": 60.0, "exposure_dropout": 0.25}
+    hybrid = build_model("hybrid", weights={"ease": 1.0, "exposure": 0.5}, **params).fit(X)
+    ease = build_model("ease", l2=40.0, dropout=0.5, max_items=DEFAULTS["ease_max_items"]).fit(X)
+    exposure = build_model("exposure", l2=60.0, dropout=0.25, max_items=DEFAULTS["exposure_max_items"]).fit(X)
+    np.testing.assert_array_equal(hybrid.models["ease"].B, ease.B)
+    np.testing.assert_array_equal(hybrid.models["exposure"].B, exposure.B)
+    assert not np.allclose(ease.B, build_model("ease", l2=40.0, max_items=DEFAULTS["ease_max_items"]).fit(X).B)
+
+    buffer = io.BytesIO()
+    hybrid.save(buffer)
+    buffer.seek(0)
+    loaded, _ = load_model(buffer)
+    assert (loaded.params["ease_dropout"], loaded.params["exposure_dropout"]) == (0.5, 0.25)
+    H = X[:15]
+    assert np.array_equal(loaded.scores(H), hybrid.scores(H))
