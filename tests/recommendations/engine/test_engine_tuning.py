@@ -249,3 +249,16 @@ def test_the_hybrid_fits_scores_and_saves_ease_and_exposure_with_their_dropouts(
     assert (loaded.params["ease_dropout"], loaded.params["exposure_dropout"]) == (0.5, 0.25)
     H = X[:15]
     assert np.array_equal(loaded.scores(H), hybrid.scores(H))
+
+
+def test_with_a_validation_user_share_only_those_users_are_held_out_and_the_rest_train_whole():
+    from recommendations.engine.tuning import Validation
+
+    X = clustered(n_users=400, seed=6)
+    everyone = Validation(X, dict(DEFAULTS))
+    half = Validation(X, {**DEFAULTS, "validation_user_share": 0.5})
+    held_out = np.flatnonzero(np.diff(half.train.indptr) < np.diff(X.indptr))
+    assert 150 < len(held_out) < 250 and len(held_out) == half.test.shape[0]
+    whole = np.setdiff1d(np.arange(400), held_out)
+    assert (half.train[whole] != X[whole]).nnz == 0  # the other users train with every entry
+    assert half.train.nnz > everyone.train.nnz and everyone.test.shape[0] == 400
