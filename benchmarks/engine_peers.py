@@ -40,6 +40,7 @@ GRIDS = {
     "itemknn": {"k": (25, 50, 100, 200, 400), "shrinkage": (0.0, 10.0, 50.0)},
     "userknn": {"k": (25, 50, 100, 200), "shrinkage": (0.0, 10.0, 50.0)},
     "rp3beta": {"alpha": (0.5, 1.0), "beta": (0.0, 0.2, 0.35, 0.5, 0.65), "k": (50, 100, 200)},
+    "infae": {"l2": (0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 8.0)},
     "implicit_als": {"factors": (64, 128, 256), "regularization": (0.01, 0.1, 1.0), "alpha": (1.0, 5.0, 20.0)},
 }
 
@@ -125,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     cli = argparse.ArgumentParser(prog="python -m benchmarks.engine_peers", description=__doc__.splitlines()[0])
     cli.add_argument("--data", required=True, help="dataset directory")
     cli.add_argument("--format", default="mlcsv", choices=("mlcsv", "ml100k"))
-    cli.add_argument("--peers", default="ease,itemknn,userknn,rp3beta,implicit_als")
+    cli.add_argument("--peers", default="ease,itemknn,userknn,rp3beta,infae,implicit_als")
     cli.add_argument("--questions", default="loved,watched")
     cli.add_argument("--seeds", default="1,2,3,4,5")
     cli.add_argument("--grid", help='JSON replacing grid values, e.g. \'{"ease": {"l2": [200, 400]}}\'')

@@ -15,6 +15,7 @@ from recommendations.engine.content import Content
 from recommendations.engine.ease import EASE, Exposure
 from recommendations.engine.hybrid import Hybrid
 from recommendations.engine.ials import IALS
+from recommendations.engine.infae import InfiniteAE
 from recommendations.engine.knn import ItemKNN
 from recommendations.engine.popularity import Popularity, Trending
 from recommendations.engine.rp3beta import RP3beta
@@ -30,6 +31,7 @@ ALGORITHMS: dict[str, type[Recommender]] = {
     "exposure": Exposure,
     "rp3beta": RP3beta,
     "ials": IALS,
+    "infae": InfiniteAE,
     "hybrid": Hybrid,
 }
 

@@ -1,5 +1,5 @@
-"""The default model: a weighted blend of EASE, EASE on exposure, item-kNN, user-kNN, RP3beta, iALS, content
-and popularity.
+"""The default model: a weighted blend of EASE, EASE on exposure, item-kNN, user-kNN, the infinite-width
+autoencoder, RP3beta, iALS, content and popularity.
 
 Each component's scores are divided by their largest absolute value in the
 row, so weights compare like with like. Weights and hyper-parameters are
@@ -16,14 +16,15 @@ from recommendations.engine.base import Reason, Recommender, as_csr, mask_seen, 
 from recommendations.engine.content import Content
 from recommendations.engine.ease import EASE, Exposure
 from recommendations.engine.ials import IALS
+from recommendations.engine.infae import InfiniteAE
 from recommendations.engine.knn import ItemKNN, item_similarity
 from recommendations.engine.popularity import Popularity
 from recommendations.engine.rp3beta import RP3beta
 from recommendations.engine.tuning import DEFAULTS, tune
 from recommendations.engine.userknn import UserKNN
 
-COMPONENTS = ("ease", "exposure", "itemknn", "userknn", "rp3beta", "ials", "content", "popularity")
-COLLABORATIVE = ("ease", "exposure", "itemknn", "userknn", "rp3beta", "ials")
+COMPONENTS = ("ease", "exposure", "itemknn", "userknn", "infae", "rp3beta", "ials", "content", "popularity")
+COLLABORATIVE = ("ease", "exposure", "itemknn", "userknn", "infae", "rp3beta", "ials")
 # Content keeps at least this share of the blend, so items nobody has touched yet
 # (which only content can score) stay reachable and rank by their similarity.
 CONTENT_FLOOR = 0.01
@@ -49,6 +50,8 @@ def build_component(name: str, params: dict) -> Recommender:
         return UserKNN(k=params["userknn_k"], shrinkage=params["shrinkage"])
     if name == "rp3beta":
         return RP3beta(alpha=params["rp3beta_alpha"], beta=params["rp3beta_beta"], k=params["rp3beta_k"])
+    if name == "infae":
+        return InfiniteAE(l2=params["infae_l2"])
     if name == "ials":
         return IALS(factors=params["ials_factors"], l2=params["ials_l2"], alpha=params["ials_alpha"])
     return Content() if name == "content" else Popularity()

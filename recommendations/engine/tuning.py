@@ -20,6 +20,7 @@ from recommendations.engine.content import Content
 from recommendations.engine.ease import EASE, Exposure, active_items, ease_weights, gram, seen, side_gram
 from recommendations.engine.evaluation import holdout_mask, split, user_ndcg
 from recommendations.engine.ials import IALS
+from recommendations.engine.infae import InfiniteAE, arccos_kernel, kernel_weights, row_norms
 from recommendations.engine.knn import ItemKNN, engine_threads, item_similarity, truncate_rows
 from recommendations.engine.popularity import Popularity
 from recommendations.engine.rp3beta import RP3beta, walk_weights
@@ -42,21 +43,28 @@ DEFAULTS = {
     "rp3beta_alpha": 1.0,
     "rp3beta_beta": 0.5,
     "rp3beta_k": 100,
+    "infae_l2": 2.0,  # times the mean of the kernel's diagonal
+    # The infinite-width autoencoder's fit is cubic in the people and its weights hold people x items
+    # floats: it joins the search only up to these sizes (a 6,000 x 3,700 catalog: ~90 MB of weights).
+    "infae_max_users": 8_000,
+    "infae_max_cells": 40_000_000,
     "ials_factors": 64,
     "ials_l2": 20.0,
     "ials_alpha": 2.0,
     # iALS joins the search only up to this many training interactions: its numpy CG fit is
     # ~2 s per 100k interactions, far from a C++ ALS on large data.
     "ials_max_interactions": 1_000_000,
-    # RP3beta and iALS enter the search only when asked, and the two choices below stay at the
-    # previous behaviour: on ml-latest-small over five splits none of them did better on held-out
-    # data than before, RP3beta and iALS for twice the fit time (docs/engine.md, "Offline results").
+    # RP3beta, iALS and the infinite-width autoencoder enter the search only when asked, and the two
+    # choices below stay at the previous behaviour: on ml-latest-small over five splits none of them did
+    # better on held-out data than before, RP3beta and iALS for twice the fit time; the autoencoder gained
+    # on music plays only (docs/engine.md, "Offline results").
     # With graded feedback (ratings, weighted events), EASE on exposure joins the search.
     "search_exposure": True,
     # EASE's and exposure's dropout: searched on DROPOUTS when asked, else kept at ease_dropout and
     # exposure_dropout with l2 searched there. Off: searched or fixed at 0.25, it did no better on
     # held-out data than plain EASE over 18 splits of three datasets (docs/engine.md).
     "search_dropout": False,
+    "search_infae": False,
     "search_rp3beta": False,
     "search_ials": False,
     # Keep a blend change only when it gains more than this many standard errors of the per-user gains.
@@ -85,6 +93,7 @@ DROPOUTS = (0.0, 0.25, 0.5, 0.75)
 SIDE_RATIOS = (0.025, 0.05, 0.1, 0.2, 0.4, 0.8)  # weight of item documents in EASE, times l2
 NEIGHBOURS = (25, 50, 100, 200)
 IALS_L2 = (5.0, 10.0, 20.0, 40.0, 80.0)
+INFAE_L2 = (0.5, 1.0, 2.0, 3.0, 5.0)  # times the mean of the kernel's diagonal
 BETAS = (0.0, 0.2, 0.35, 0.5, 0.65, 0.8)  # RP3beta's popularity discount
 WEIGHT_STEPS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0)
 
@@ -319,6 +328,31 @@ def search_ials(val: Validation, params: dict) -> tuple[dict, np.ndarray, float]
     return {"ials_l2": IALS_L2[i]}, scores, quality
 
 
+def infae_fits(X: sp.csr_matrix, params: dict) -> bool:
+    """Whether the infinite-width autoencoder is small enough for X: people with a positive entry,
+    and those people times the items, within their budgets."""
+    people = int(np.count_nonzero(np.diff(X.indptr)))
+    return people <= params["infae_max_users"] and people * X.shape[1] <= params["infae_max_cells"]
+
+
+def search_infae(val: Validation, params: dict) -> dict[float, tuple[np.ndarray, float]]:
+    """The infinite-width autoencoder at every l2 of INFAE_L2, one kernel for all: l2 -> (prepared
+    scores, nDCG). Its l2 is chosen with the blend (see tune): what helps the blend most is a
+    less regularised model than the best one alone."""
+    train = positive_part(val.train)
+    train = train[np.flatnonzero(np.diff(train.indptr))]
+    if train.shape[0] < 2:
+        return {}
+    norms = row_norms(train)
+    K, Y = arccos_kernel(train, train, norms, norms), train.toarray()
+    found = {}
+    for l2 in INFAE_L2:
+        model = InfiniteAE.from_weights(train, kernel_weights(K, Y, l2), train.shape[1], l2)
+        scores = val.prepare(model.scores(val.H))
+        found[l2] = (scores, val.score(scores))
+    return found
+
+
 def clear_gain(trial: np.ndarray, current: np.ndarray, min_se: float = 0.0) -> bool:
     """Whether per-user nDCGs `trial` beat `current` by more than `min_se` standard errors of the gain
     (min_se = 1: the one-standard-error rule), and in any case by more than 1e-6."""
@@ -329,12 +363,21 @@ def clear_gain(trial: np.ndarray, current: np.ndarray, min_se: float = 0.0) -> b
 
 
 def blend(
-    val: Validation, candidates: dict[str, np.ndarray], quality: dict[str, float], min_se: float = 0.0
+    val: Validation,
+    candidates: dict[str, np.ndarray],
+    quality: dict[str, float],
+    min_se: float = 0.0,
+    *,
+    start: dict[str, float] | None = None,
+    only: tuple[str, ...] | None = None,
+    passes: int = 2,
 ) -> tuple[dict, float]:
-    """Coordinate ascent on the weights, starting from the best single component: (weights, nDCG).
+    """Coordinate ascent on the weights, starting from the best single component (weight 1, kept), or
+    from `start` and changing only the weights of `only`: (weights, nDCG).
     A change is kept when it gains more than `min_se` standard errors (see clear_gain)."""
-    first = max(quality, key=quality.get)
-    weights = {name: (1.0 if name == first else 0.0) for name in candidates}
+    first = max(quality, key=quality.get) if start is None else max(start, key=start.get)
+    weights = {name: 0.0 for name in candidates}
+    weights.update({first: 1.0} if start is None else start)
 
     clean = {name: np.where(np.isfinite(c), c, np.float32(0)) for name, c in candidates.items()}
     unseen = np.isfinite(candidates[first])
@@ -353,9 +396,9 @@ def blend(
 
     current = users_with(total_of(weights), first, 0.0)
     with ThreadPoolExecutor(engine_threads()) as pool:
-        for _ in range(2):
+        for _ in range(passes):
             improved = False
-            for name in candidates:
+            for name in only or candidates:
                 if name == first:
                     continue
                 # The trials of one component share the rest of the blend and are scored side by side.
@@ -399,6 +442,8 @@ def tune(X: sp.csr_matrix, item_texts: list[str] | None, params: dict) -> dict:
     k, scores, q = search_neighbours(val, lambda k: UserKNN(k=k, shrinkage=shrinkage).fit(val.train), _scores(val))
     chosen["userknn_k"], candidates["userknn"], quality["userknn"] = k, scores, q
 
+    infae = search_infae(val, params) if params["search_infae"] and infae_fits(X, params) else {}
+
     if params["search_rp3beta"]:
         found, scores, q = search_rp3beta(val, params)
         chosen.update(found)
@@ -415,6 +460,17 @@ def tune(X: sp.csr_matrix, item_texts: list[str] | None, params: dict) -> dict:
         scores = val.prepare(model.fit(val.train, item_texts=item_texts).scores(val.H))
         candidates[name], quality[name] = scores, val.score(scores)
     weights, quality["blend"] = blend(val, candidates, quality, params["blend_min_se"])
+    if infae:
+        # Its l2 by what its weight alone adds to the blend of the rest: the best model alone is
+        # more regularised than the one that helps the blend most. Then the blend again, with it.
+        def added(l2: float) -> float:
+            trial = {**candidates, "infae": infae[l2][0]}
+            return blend(val, trial, quality, start=weights, only=("infae",), passes=1)[1]
+
+        chosen["infae_l2"] = max(infae, key=added)
+        candidates["infae"], quality["infae"] = infae[chosen["infae_l2"]]
+        del quality["blend"]
+        weights, quality["blend"] = blend(val, candidates, quality, params["blend_min_se"])
     best_single = max((name for name in quality if name != "blend"), key=quality.get)
     if quality["blend"] < quality[best_single]:  # the ascent starts there, so this guards against a regression
         weights, quality["blend"] = {best_single: 1.0}, quality[best_single]

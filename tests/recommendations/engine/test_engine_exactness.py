@@ -304,3 +304,54 @@ def test_user_knn_without_shrinkage_scores_a_history_of_dislikes_as_nothing_not_
         scores = model.scores(sp.vstack([disliked, X[:3]]).tocsr())
     assert np.isfinite(scores).all() and not scores[0].any()
     np.testing.assert_allclose(scores[1:], build_model("userknn", k=5, shrinkage=0.0).fit(X).scores(X[:3]))
+
+
+def dense_arccos(A, B):
+    """The arc-cosine kernel of degree 1, pair by pair from its definition (Cho & Saul, 2009)."""
+    K = np.zeros((len(A), len(B)))
+    for i, a in enumerate(A):
+        for j, b in enumerate(B):
+            na, nb = np.linalg.norm(a), np.linalg.norm(b)
+            if na == 0 or nb == 0:
+                continue
+            t = np.arccos(np.clip(a @ b / (na * nb), -1, 1))
+            K[i, j] = na * nb * (np.sin(t) + (np.pi - t) * np.cos(t)) / np.pi
+    return K
+
+
+def test_the_arc_cosine_kernel_is_an_infinitely_wide_relu_layer():
+    from recommendations.engine.infae import arccos_kernel
+
+    X = random_matrix(n_users=3, n_items=12, density=0.5, seed=4)
+    P = np.maximum(X.toarray().astype(np.float64), 0)
+    W = np.random.default_rng(0).standard_normal((400_000, 12))  # the layer's random input weights
+    hidden = np.maximum(P @ W.T, 0)  # ReLU units, one column per unit
+    monte_carlo = 2 * hidden @ hidden.T / W.shape[0]
+    np.testing.assert_allclose(arccos_kernel(sp.csr_matrix(P), sp.csr_matrix(P)), monte_carlo, rtol=0.02)
+
+
+def test_infae_scores_equal_a_dense_kernel_ridge_regression_over_people_with_a_positive_entry():
+    X = random_matrix(n_users=40, n_items=25, seed=6).tolil()
+    X[7, :] = 0
+    X[7, 3] = -2.0  # only a dislike: this person is not part of the regression
+    X = X.tocsr()
+    model = build_model("infae", l2=0.7).fit(X)
+
+    P = np.maximum(X.toarray().astype(np.float64), 0)
+    P = P[P.sum(axis=1) > 0]
+    assert model.users.shape[0] == len(P) < 40
+    K = dense_arccos(P, P)
+    alpha = np.linalg.solve(K + 0.7 * np.mean(np.diag(K)) * np.eye(len(P)), P)
+    H = random_matrix(n_users=5, n_items=25, seed=9)
+    expected = dense_arccos(np.maximum(H.toarray(), 0), P) @ alpha
+    np.testing.assert_allclose(model.scores(H), expected, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("row", ["new history", "a training person's own row"])
+def test_infae_contributions_split_each_score_exactly(row):
+    X = random_matrix(n_users=40, n_items=25, seed=6)
+    model = build_model("infae", l2=0.7).fit(X)
+    h = random_matrix(n_users=1, n_items=25, density=0.3, seed=12) if row == "new history" else X[4]
+    hist, contrib = model.contributions(h, np.arange(25))
+    assert set(hist.tolist()) == set(h.indices[h.data > 0].tolist())
+    np.testing.assert_allclose(contrib.sum(axis=0), model.scores(h)[0], rtol=1e-4, atol=1e-5)

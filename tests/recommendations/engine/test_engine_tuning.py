@@ -39,7 +39,7 @@ def test_ials_is_left_out_of_the_search_on_data_larger_than_its_budget():
 
 
 def test_a_blend_that_does_worse_than_the_best_component_is_replaced_by_it(monkeypatch):
-    monkeypatch.setattr("recommendations.engine.tuning.blend", lambda val, c, q, min_se: ({"popularity": 1}, 0))
+    monkeypatch.setattr("recommendations.engine.tuning.blend", lambda val, c, q, *a, **kw: ({"popularity": 1}, 0))
     chosen = tune(clustered(), None, dict(DEFAULTS))
     quality = chosen["validation_ndcg"]
     best = max((name for name in quality if name != "blend"), key=quality.get)
@@ -96,9 +96,10 @@ def test_per_user_ndcg_averages_to_the_reported_ndcg():
     assert np.isclose(per_user.mean(), ndcg(recs, test))
 
 
-def test_the_default_search_leaves_rp3beta_and_ials_out():
+def test_the_default_search_leaves_rp3beta_ials_and_the_infinite_width_autoencoder_out():
     chosen = tune(clustered(), None, dict(DEFAULTS))
-    assert not {"rp3beta", "ials"} & set(chosen["validation_ndcg"]) and "rp3beta_beta" not in chosen
+    assert not {"rp3beta", "ials", "infae"} & set(chosen["validation_ndcg"]) and "rp3beta_beta" not in chosen
+    assert "infae_l2" not in chosen
 
 
 def test_validation_relevance_is_every_held_out_positive_unless_strong_ones_are_asked_for():
@@ -262,3 +263,36 @@ def test_with_a_validation_user_share_only_those_users_are_held_out_and_the_rest
     whole = np.setdiff1d(np.arange(400), held_out)
     assert (half.train[whole] != X[whole]).nnz == 0  # the other users train with every entry
     assert half.train.nnz > everyone.train.nnz and everyone.test.shape[0] == 400
+
+
+def test_the_infinite_width_autoencoder_joins_the_search_when_asked_with_its_l2_on_the_grid():
+    from recommendations.engine.tuning import INFAE_L2
+
+    chosen = tune(clustered(), None, {**DEFAULTS, "search_infae": True})
+    quality = chosen["validation_ndcg"]
+    assert "infae" in quality and chosen["infae_l2"] in INFAE_L2
+    assert quality["blend"] >= max(q for name, q in quality.items() if name != "blend")
+
+
+@pytest.mark.parametrize("budget", ["infae_max_users", "infae_max_cells"])
+def test_the_infinite_width_autoencoder_is_left_out_beyond_its_budgets(budget):
+    X = clustered()
+    limit = X.shape[0] - 1 if budget == "infae_max_users" else X.shape[0] * X.shape[1] - 1
+    chosen = tune(X, None, {**DEFAULTS, "search_infae": True, budget: limit})
+    assert "infae" not in chosen["validation_ndcg"] and "infae" not in chosen["weights"]
+    assert "infae_l2" not in chosen
+
+
+def test_the_hybrid_blends_the_infinite_width_autoencoder_and_keeps_it_when_saved():
+    X = clustered()
+    hybrid = build_model("hybrid", weights={"infae": 1.0, "ease": 0.5}, infae_l2=0.5, ease_l2=20.0).fit(X)
+    alone = build_model("infae", l2=0.5).fit(X)
+    ease = build_model("ease", l2=20.0).fit(X)
+    H = X[:15]
+    expected = alone.scores(H) / row_scale(alone.scores(H)) + 0.5 * ease.scores(H) / row_scale(ease.scores(H))
+    np.testing.assert_allclose(hybrid.scores(H), expected, rtol=1e-5, atol=1e-6)
+    buffer = io.BytesIO()
+    hybrid.save(buffer)
+    buffer.seek(0)
+    loaded, _ = load_model(buffer)
+    assert np.array_equal(loaded.scores(H), hybrid.scores(H))
