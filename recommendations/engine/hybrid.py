@@ -13,15 +13,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from recommendations.engine.base import Reason, Recommender, as_csr, mask_seen, row_scale, scale_negatives, top_k
-from recommendations.engine.content import Content
-from recommendations.engine.ease import EASE, Exposure
-from recommendations.engine.ials import IALS
-from recommendations.engine.infae import InfiniteAE
-from recommendations.engine.knn import ItemKNN, item_similarity
-from recommendations.engine.popularity import Popularity
-from recommendations.engine.rp3beta import RP3beta
-from recommendations.engine.tuning import DEFAULTS, tune
-from recommendations.engine.userknn import UserKNN
+from recommendations.engine.knn import item_similarity
+from recommendations.engine.tuning import DEFAULTS, build_component, tune
 
 COMPONENTS = ("ease", "exposure", "itemknn", "userknn", "infae", "rp3beta", "ials", "content", "popularity")
 COLLABORATIVE = ("ease", "exposure", "itemknn", "userknn", "infae", "rp3beta", "ials")
@@ -29,32 +22,6 @@ COLLABORATIVE = ("ease", "exposure", "itemknn", "userknn", "infae", "rp3beta", "
 # (which only content can score) stay reachable and rank by their similarity.
 CONTENT_FLOOR = 0.01
 REASON_KINDS = ("content", "item", "popularity")  # alphabetical: equal shares rank by kind, then item
-
-
-def build_component(name: str, params: dict) -> Recommender:
-    """A component model from the hybrid's (tuned) parameters."""
-    if name == "ease":
-        return EASE(
-            l2=params["ease_l2"],
-            max_items=params["ease_max_items"],
-            side_ratio=params["ease_side_ratio"],
-            dropout=params["ease_dropout"],
-        )
-    if name == "exposure":
-        return Exposure(
-            l2=params["exposure_l2"], max_items=params["exposure_max_items"], dropout=params["exposure_dropout"]
-        )
-    if name == "itemknn":
-        return ItemKNN(k=params["itemknn_k"], shrinkage=params["shrinkage"])
-    if name == "userknn":
-        return UserKNN(k=params["userknn_k"], shrinkage=params["shrinkage"])
-    if name == "rp3beta":
-        return RP3beta(alpha=params["rp3beta_alpha"], beta=params["rp3beta_beta"], k=params["rp3beta_k"])
-    if name == "infae":
-        return InfiniteAE(l2=params["infae_l2"])
-    if name == "ials":
-        return IALS(factors=params["ials_factors"], l2=params["ials_l2"], alpha=params["ials_alpha"])
-    return Content() if name == "content" else Popularity()
 
 
 class Hybrid(Recommender):

@@ -15,7 +15,15 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
-from recommendations.engine.base import mask_seen, popularity_prior, positive_part, row_scale, scale_negatives, top_k
+from recommendations.engine.base import (
+    Recommender,
+    mask_seen,
+    popularity_prior,
+    positive_part,
+    row_scale,
+    scale_negatives,
+    top_k,
+)
 from recommendations.engine.content import Content
 from recommendations.engine.ease import EASE, Exposure, active_items, ease_weights, gram, seen, side_gram
 from recommendations.engine.evaluation import holdout_mask, split, user_ndcg
@@ -48,6 +56,7 @@ DEFAULTS = {
     # floats: it joins the search only up to these sizes (a 6,000 x 3,700 catalog: ~90 MB of weights).
     "infae_max_users": 8_000,
     "infae_max_cells": 40_000_000,
+    "infae_validation_fraction": 0.1,  # its l2 and weight are chosen on this denser split (add_infae)
     "ials_factors": 64,
     "ials_l2": 20.0,
     "ials_alpha": 2.0,
@@ -81,6 +90,7 @@ DEFAULTS = {
     "max_tuning_interactions": 2_000_000,  # larger data: tune on a random subset of users
     "max_validation_cells": 40_000_000,  # validation users x items scored per component
     "validation_ndcg": None,  # filled in by tuning: each component's and the blend's nDCG@10
+    "infae_validation_ndcg": None,  # with search_infae: the blend without and with it on its own split
 }
 L2_FACTORS = (50, 100, 200, 400, 800, 1600, 3200)  # times the mean squared confidence
 # How much a negative history entry (a low rating, a dislike) pushes similar items down when scoring:
@@ -93,9 +103,36 @@ DROPOUTS = (0.0, 0.25, 0.5, 0.75)
 SIDE_RATIOS = (0.025, 0.05, 0.1, 0.2, 0.4, 0.8)  # weight of item documents in EASE, times l2
 NEIGHBOURS = (25, 50, 100, 200)
 IALS_L2 = (5.0, 10.0, 20.0, 40.0, 80.0)
-INFAE_L2 = (0.5, 1.0, 2.0, 3.0, 5.0)  # times the mean of the kernel's diagonal
+INFAE_L2 = (0.25, 0.5, 1.0, 2.0, 3.0, 5.0)  # times the mean of the kernel's diagonal
+INFAE_WEIGHTS = (0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0)  # added to the blend of the others
 BETAS = (0.0, 0.2, 0.35, 0.5, 0.65, 0.8)  # RP3beta's popularity discount
 WEIGHT_STEPS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0)
+
+
+def build_component(name: str, params: dict) -> Recommender:
+    """A component model from the hybrid's (tuned) parameters."""
+    if name == "ease":
+        return EASE(
+            l2=params["ease_l2"],
+            max_items=params["ease_max_items"],
+            side_ratio=params["ease_side_ratio"],
+            dropout=params["ease_dropout"],
+        )
+    if name == "exposure":
+        return Exposure(
+            l2=params["exposure_l2"], max_items=params["exposure_max_items"], dropout=params["exposure_dropout"]
+        )
+    if name == "itemknn":
+        return ItemKNN(k=params["itemknn_k"], shrinkage=params["shrinkage"])
+    if name == "userknn":
+        return UserKNN(k=params["userknn_k"], shrinkage=params["shrinkage"])
+    if name == "rp3beta":
+        return RP3beta(alpha=params["rp3beta_alpha"], beta=params["rp3beta_beta"], k=params["rp3beta_k"])
+    if name == "infae":
+        return InfiniteAE(l2=params["infae_l2"])
+    if name == "ials":
+        return IALS(factors=params["ials_factors"], l2=params["ials_l2"], alpha=params["ials_alpha"])
+    return Content() if name == "content" else Popularity()
 
 
 def tuning_users(X: sp.csr_matrix, budget: int, rng) -> sp.csr_matrix:
@@ -335,22 +372,59 @@ def infae_fits(X: sp.csr_matrix, params: dict) -> bool:
     return people <= params["infae_max_users"] and people * X.shape[1] <= params["infae_max_cells"]
 
 
-def search_infae(val: Validation, params: dict) -> dict[float, tuple[np.ndarray, float]]:
-    """The infinite-width autoencoder at every l2 of INFAE_L2, one kernel for all: l2 -> (prepared
-    scores, nDCG). Its l2 is chosen with the blend (see tune): what helps the blend most is a
-    less regularised model than the best one alone."""
+def add_infae(X: sp.csr_matrix, item_texts, params: dict, weights: dict) -> dict:
+    """The infinite-width autoencoder's l2 and weight, added to the blend of the other components
+    (`weights`, fixed), both chosen on a denser validation split: infae_validation_fraction of each
+    person's items held out rather than validation_fraction. The autoencoder compares whole histories,
+    and on the sparser split it shows almost none of the gain it brings to the final fit (MovieLens
+    100k, docs/engine.md). The others are fitted there once, at their chosen settings.
+
+    Returns the chosen infae_l2, the blend's weights (with "infae" when it gains there) and the
+    figures on that split ("infae_validation_ndcg").
+    """
+    val = Validation(X, {**params, "validation_fraction": params["infae_validation_fraction"]})
+    settings = {
+        **params,
+        "ease_max_items": min(params["ease_max_items"], params["tuning_max_items"]),
+        "exposure_max_items": min(params["exposure_max_items"], params["tuning_max_items"]),
+    }
+    rest = np.zeros((val.H.shape[0], X.shape[1]), dtype=np.float32)
+    for name, weight in weights.items():
+        if weight > 0:
+            model = build_component(name, settings).fit(val.train, item_texts=item_texts)
+            rest += np.float32(weight) * finite(val.prepare(model.scores(val.H)))
+    mask_seen(rest, val.H, None)
+    without = val.score(rest)
     train = positive_part(val.train)
     train = train[np.flatnonzero(np.diff(train.indptr))]
+    best = {"infae_l2": params["infae_l2"], "weight": 0.0, "ndcg": without, "alone": None}
     if train.shape[0] < 2:
-        return {}
+        return {"weights": weights, "infae_validation_ndcg": {"without": round(without, 4)}}
     norms = row_norms(train)
     K, Y = arccos_kernel(train, train, norms, norms), train.toarray()
-    found = {}
-    for l2 in INFAE_L2:
-        model = InfiniteAE.from_weights(train, kernel_weights(K, Y, l2), train.shape[1], l2)
-        scores = val.prepare(model.scores(val.H))
-        found[l2] = (scores, val.score(scores))
-    return found
+    with ThreadPoolExecutor(engine_threads()) as pool:
+        for l2 in INFAE_L2:
+            model = InfiniteAE.from_weights(train, kernel_weights(K, Y, l2), X.shape[1], l2)
+            scores = val.prepare(model.scores(val.H))
+            added = finite(scores)
+            results = pool.map(lambda w, added=added: val.score(rest + np.float32(w) * added), INFAE_WEIGHTS)
+            for weight, quality in zip(INFAE_WEIGHTS, results, strict=True):
+                if quality > best["ndcg"] + 1e-6:
+                    best = {"infae_l2": l2, "weight": weight, "ndcg": quality, "alone": val.score(scores)}
+    figures = {"without": round(without, 4), "with": round(best["ndcg"], 4)}
+    if best["weight"] == 0:
+        return {"weights": weights, "infae_validation_ndcg": figures}
+    figures["infae"] = round(best["alone"], 4)
+    return {
+        "infae_l2": best["infae_l2"],
+        "weights": {**weights, "infae": best["weight"]},
+        "infae_validation_ndcg": figures,
+    }
+
+
+def finite(scores: np.ndarray) -> np.ndarray:
+    """Prepared scores with the -inf of seen items as 0, to be summed."""
+    return np.where(np.isfinite(scores), scores, np.float32(0))
 
 
 def clear_gain(trial: np.ndarray, current: np.ndarray, min_se: float = 0.0) -> bool:
@@ -363,21 +437,12 @@ def clear_gain(trial: np.ndarray, current: np.ndarray, min_se: float = 0.0) -> b
 
 
 def blend(
-    val: Validation,
-    candidates: dict[str, np.ndarray],
-    quality: dict[str, float],
-    min_se: float = 0.0,
-    *,
-    start: dict[str, float] | None = None,
-    only: tuple[str, ...] | None = None,
-    passes: int = 2,
+    val: Validation, candidates: dict[str, np.ndarray], quality: dict[str, float], min_se: float = 0.0
 ) -> tuple[dict, float]:
-    """Coordinate ascent on the weights, starting from the best single component (weight 1, kept), or
-    from `start` and changing only the weights of `only`: (weights, nDCG).
+    """Coordinate ascent on the weights, starting from the best single component: (weights, nDCG).
     A change is kept when it gains more than `min_se` standard errors (see clear_gain)."""
-    first = max(quality, key=quality.get) if start is None else max(start, key=start.get)
-    weights = {name: 0.0 for name in candidates}
-    weights.update({first: 1.0} if start is None else start)
+    first = max(quality, key=quality.get)
+    weights = {name: (1.0 if name == first else 0.0) for name in candidates}
 
     clean = {name: np.where(np.isfinite(c), c, np.float32(0)) for name, c in candidates.items()}
     unseen = np.isfinite(candidates[first])
@@ -396,9 +461,9 @@ def blend(
 
     current = users_with(total_of(weights), first, 0.0)
     with ThreadPoolExecutor(engine_threads()) as pool:
-        for _ in range(passes):
+        for _ in range(2):
             improved = False
-            for name in only or candidates:
+            for name in candidates:
                 if name == first:
                     continue
                 # The trials of one component share the rest of the blend and are scored side by side.
@@ -442,8 +507,6 @@ def tune(X: sp.csr_matrix, item_texts: list[str] | None, params: dict) -> dict:
     k, scores, q = search_neighbours(val, lambda k: UserKNN(k=k, shrinkage=shrinkage).fit(val.train), _scores(val))
     chosen["userknn_k"], candidates["userknn"], quality["userknn"] = k, scores, q
 
-    infae = search_infae(val, params) if params["search_infae"] and infae_fits(X, params) else {}
-
     if params["search_rp3beta"]:
         found, scores, q = search_rp3beta(val, params)
         chosen.update(found)
@@ -460,21 +523,15 @@ def tune(X: sp.csr_matrix, item_texts: list[str] | None, params: dict) -> dict:
         scores = val.prepare(model.fit(val.train, item_texts=item_texts).scores(val.H))
         candidates[name], quality[name] = scores, val.score(scores)
     weights, quality["blend"] = blend(val, candidates, quality, params["blend_min_se"])
-    if infae:
-        # Its l2 by what its weight alone adds to the blend of the rest: the best model alone is
-        # more regularised than the one that helps the blend most. Then the blend again, with it.
-        def added(l2: float) -> float:
-            trial = {**candidates, "infae": infae[l2][0]}
-            return blend(val, trial, quality, start=weights, only=("infae",), passes=1)[1]
-
-        chosen["infae_l2"] = max(infae, key=added)
-        candidates["infae"], quality["infae"] = infae[chosen["infae_l2"]]
-        del quality["blend"]
-        weights, quality["blend"] = blend(val, candidates, quality, params["blend_min_se"])
     best_single = max((name for name in quality if name != "blend"), key=quality.get)
     if quality["blend"] < quality[best_single]:  # the ascent starts there, so this guards against a regression
         weights, quality["blend"] = {best_single: 1.0}, quality[best_single]
-    chosen["weights"] = {name: w for name, w in weights.items() if w > 0}
+    weights = {name: w for name, w in weights.items() if w > 0}
+    if params["search_infae"] and infae_fits(X, params):
+        found = add_infae(X, item_texts, {**params, **chosen}, weights)
+        weights = found.pop("weights")
+        chosen.update(found)
+    chosen["weights"] = weights
     chosen["validation_ndcg"] = {name: round(q, 4) for name, q in quality.items()}
     return chosen
 

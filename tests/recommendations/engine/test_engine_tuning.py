@@ -98,8 +98,8 @@ def test_per_user_ndcg_averages_to_the_reported_ndcg():
 
 def test_the_default_search_leaves_rp3beta_ials_and_the_infinite_width_autoencoder_out():
     chosen = tune(clustered(), None, dict(DEFAULTS))
-    assert not {"rp3beta", "ials", "infae"} & set(chosen["validation_ndcg"]) and "rp3beta_beta" not in chosen
-    assert "infae_l2" not in chosen
+    assert not {"rp3beta", "ials"} & set(chosen["validation_ndcg"]) and "rp3beta_beta" not in chosen
+    assert "infae" not in chosen["weights"] and "infae_validation_ndcg" not in chosen
 
 
 def test_validation_relevance_is_every_held_out_positive_unless_strong_ones_are_asked_for():
@@ -265,13 +265,36 @@ def test_with_a_validation_user_share_only_those_users_are_held_out_and_the_rest
     assert half.train.nnz > everyone.train.nnz and everyone.test.shape[0] == 400
 
 
-def test_the_infinite_width_autoencoder_joins_the_search_when_asked_with_its_l2_on_the_grid():
-    from recommendations.engine.tuning import INFAE_L2
+def test_the_infinite_width_autoencoder_is_added_when_asked_with_what_it_adds_on_its_denser_split():
+    from recommendations.engine.infae import InfiniteAE
+    from recommendations.engine.tuning import INFAE_L2, INFAE_WEIGHTS, Validation, add_infae, build_component, finite
 
+    X = clustered()
+    rest = {"ease": 1.0, "itemknn": 0.5}
+    params = {**DEFAULTS, "ease_l2": 20.0, "itemknn_k": 25}
+    found = add_infae(X, None, params, rest)
+    figures = found["infae_validation_ndcg"]
+
+    # The same figures by hand, on the same denser split.
+    val = Validation(X, {**params, "validation_fraction": params["infae_validation_fraction"]})
+    assert val.test.nnz < Validation(X, params).test.nnz
+    total = sum(
+        w * finite(val.prepare(build_component(n, params).fit(val.train).scores(val.H))) for n, w in rest.items()
+    )
+    total = np.where(np.isfinite(val.prepare(total)), total, -np.inf).astype(np.float32)
+    assert round(val.score(total), 4) == figures["without"]
+    assert found["infae_l2"] in INFAE_L2 and found["weights"]["infae"] in INFAE_WEIGHTS  # it helps on this data
+    assert {k: v for k, v in found["weights"].items() if k != "infae"} == rest
+    autoencoder = InfiniteAE(l2=found["infae_l2"]).fit(val.train)
+    total += np.float32(found["weights"]["infae"]) * finite(val.prepare(autoencoder.scores(val.H)))
+    assert round(val.score(total), 4) == figures["with"] > figures["without"]
+
+
+def test_the_hybrid_adds_the_infinite_width_autoencoder_after_its_blend_when_asked():
     chosen = tune(clustered(), None, {**DEFAULTS, "search_infae": True})
-    quality = chosen["validation_ndcg"]
-    assert "infae" in quality and chosen["infae_l2"] in INFAE_L2
-    assert quality["blend"] >= max(q for name, q in quality.items() if name != "blend")
+    assert "infae" not in chosen["validation_ndcg"]  # it is not part of the blend's own search
+    assert chosen["infae_validation_ndcg"]["with"] >= chosen["infae_validation_ndcg"]["without"]
+    assert ("infae" in chosen["weights"]) == ("infae_l2" in chosen)
 
 
 @pytest.mark.parametrize("budget", ["infae_max_users", "infae_max_cells"])
@@ -279,8 +302,7 @@ def test_the_infinite_width_autoencoder_is_left_out_beyond_its_budgets(budget):
     X = clustered()
     limit = X.shape[0] - 1 if budget == "infae_max_users" else X.shape[0] * X.shape[1] - 1
     chosen = tune(X, None, {**DEFAULTS, "search_infae": True, budget: limit})
-    assert "infae" not in chosen["validation_ndcg"] and "infae" not in chosen["weights"]
-    assert "infae_l2" not in chosen
+    assert "infae" not in chosen["weights"] and "infae_l2" not in chosen and "infae_validation_ndcg" not in chosen
 
 
 def test_the_hybrid_blends_the_infinite_width_autoencoder_and_keeps_it_when_saved():
