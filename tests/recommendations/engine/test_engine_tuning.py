@@ -39,8 +39,8 @@ def test_ials_is_left_out_of_the_search_on_data_larger_than_its_budget():
 
 
 def test_a_blend_that_does_worse_than_the_best_component_is_replaced_by_it(monkeypatch):
-    monkeypatch.setattr("recommendations.engine.tuning.blend", lambda val, c, q, *a, **kw: ({"popularity": 1}, 0))
-    chosen = tune(clustered(), None, dict(DEFAULTS))
+    monkeypatch.setattr("recommendations.engine.tuning.blend", lambda val, c, q, min_se: ({"popularity": 1}, 0))
+    chosen = tune(clustered(), None, {**DEFAULTS, "search_infae": False})  # it is added after this guard
     quality = chosen["validation_ndcg"]
     best = max((name for name in quality if name != "blend"), key=quality.get)
     assert best != "popularity"
@@ -96,10 +96,12 @@ def test_per_user_ndcg_averages_to_the_reported_ndcg():
     assert np.isclose(per_user.mean(), ndcg(recs, test))
 
 
-def test_the_default_search_leaves_rp3beta_ials_and_the_infinite_width_autoencoder_out():
+def test_the_default_search_leaves_rp3beta_and_ials_out_and_tries_the_infinite_width_autoencoder():
     chosen = tune(clustered(), None, dict(DEFAULTS))
     assert not {"rp3beta", "ials"} & set(chosen["validation_ndcg"]) and "rp3beta_beta" not in chosen
-    assert "infae" not in chosen["weights"] and "infae_validation_ndcg" not in chosen
+    assert "infae_validation_ndcg" in chosen
+    off = tune(clustered(), None, {**DEFAULTS, "search_infae": False})
+    assert "infae" not in off["weights"] and "infae_validation_ndcg" not in off
 
 
 def test_validation_relevance_is_every_held_out_positive_unless_strong_ones_are_asked_for():
@@ -290,11 +292,23 @@ def test_the_infinite_width_autoencoder_is_added_when_asked_with_what_it_adds_on
     assert round(val.score(total), 4) == figures["with"] > figures["without"]
 
 
-def test_the_hybrid_adds_the_infinite_width_autoencoder_after_its_blend_when_asked():
-    chosen = tune(clustered(), None, {**DEFAULTS, "search_infae": True})
+def test_the_hybrid_adds_the_infinite_width_autoencoder_after_its_blend():
+    chosen = tune(clustered(), None, dict(DEFAULTS))
     assert "infae" not in chosen["validation_ndcg"]  # it is not part of the blend's own search
     assert chosen["infae_validation_ndcg"]["with"] >= chosen["infae_validation_ndcg"]["without"]
     assert ("infae" in chosen["weights"]) == ("infae_l2" in chosen)
+
+
+def test_the_autoencoder_is_left_out_when_its_denser_split_holds_out_nothing():
+    import json
+
+    rng = np.random.default_rng(3)
+    rows = np.repeat(np.arange(40), 4)  # four items each: 25% holds one out, 10% none
+    cols = np.concatenate([rng.choice(30, 4, replace=False) for _ in range(40)])
+    X = sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(40, 30))
+    chosen = tune(X, None, dict(DEFAULTS))
+    assert "infae" not in chosen["weights"] and "infae_validation_ndcg" not in chosen
+    json.dumps(chosen, allow_nan=False)  # what is stored with a model version is valid JSON
 
 
 @pytest.mark.parametrize("budget", ["infae_max_users", "infae_max_cells"])
