@@ -47,14 +47,22 @@ def test_a_blend_that_does_worse_than_the_best_component_is_replaced_by_it(monke
     assert chosen["weights"] == {best: 1.0} and quality["blend"] == quality[best]
 
 
-def test_the_hybrid_blends_rp3beta_like_any_component_and_keeps_it_when_saved():
+@pytest.mark.parametrize(
+    ("name", "own_settings", "alone", "other", "other_settings"),
+    [
+        ("rp3beta", {"rp3beta_beta": 0.35, "rp3beta_k": 25}, {"beta": 0.35, "k": 25}, "itemknn", {"itemknn_k": 50}),
+        ("infae", {"infae_l2": 0.5}, {"l2": 0.5}, "ease", {"ease_l2": 20.0}),
+    ],
+)
+def test_the_hybrid_blends_a_component_as_any_other_and_keeps_it_when_saved(
+    name, own_settings, alone, other, other_settings
+):
     X = clustered()
-    weights = {"rp3beta": 1.0, "itemknn": 0.3}
-    hybrid = build_model("hybrid", weights=weights, rp3beta_beta=0.35, rp3beta_k=25, itemknn_k=50).fit(X)
-    alone = build_model("rp3beta", beta=0.35, k=25).fit(X)
-    knn = build_model("itemknn", k=50).fit(X)
+    hybrid = build_model("hybrid", weights={name: 1.0, other: 0.3}, **own_settings, **other_settings).fit(X)
+    single = build_model(name, **alone).fit(X)
+    second = build_model(other, **{key.split("_", 1)[1]: value for key, value in other_settings.items()}).fit(X)
     H = X[:15]
-    expected = alone.scores(H) / row_scale(alone.scores(H)) + 0.3 * knn.scores(H) / row_scale(knn.scores(H))
+    expected = single.scores(H) / row_scale(single.scores(H)) + 0.3 * second.scores(H) / row_scale(second.scores(H))
     np.testing.assert_allclose(hybrid.scores(H), expected, rtol=1e-5, atol=1e-6)
 
     buffer = io.BytesIO()
@@ -317,18 +325,3 @@ def test_the_infinite_width_autoencoder_is_left_out_beyond_its_budgets(budget):
     limit = X.shape[0] - 1 if budget == "infae_max_users" else X.shape[0] * X.shape[1] - 1
     chosen = tune(X, None, {**DEFAULTS, "search_infae": True, budget: limit})
     assert "infae" not in chosen["weights"] and "infae_l2" not in chosen and "infae_validation_ndcg" not in chosen
-
-
-def test_the_hybrid_blends_the_infinite_width_autoencoder_and_keeps_it_when_saved():
-    X = clustered()
-    hybrid = build_model("hybrid", weights={"infae": 1.0, "ease": 0.5}, infae_l2=0.5, ease_l2=20.0).fit(X)
-    alone = build_model("infae", l2=0.5).fit(X)
-    ease = build_model("ease", l2=20.0).fit(X)
-    H = X[:15]
-    expected = alone.scores(H) / row_scale(alone.scores(H)) + 0.5 * ease.scores(H) / row_scale(ease.scores(H))
-    np.testing.assert_allclose(hybrid.scores(H), expected, rtol=1e-5, atol=1e-6)
-    buffer = io.BytesIO()
-    hybrid.save(buffer)
-    buffer.seek(0)
-    loaded, _ = load_model(buffer)
-    assert np.array_equal(loaded.scores(H), hybrid.scores(H))
