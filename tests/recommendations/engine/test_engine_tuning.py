@@ -48,19 +48,20 @@ def test_a_blend_that_does_worse_than_the_best_component_is_replaced_by_it(monke
 
 
 @pytest.mark.parametrize(
-    ("name", "own_settings", "alone", "other", "other_settings"),
+    ("name", "own_settings", "other", "other_settings"),
     [
-        ("rp3beta", {"rp3beta_beta": 0.35, "rp3beta_k": 25}, {"beta": 0.35, "k": 25}, "itemknn", {"itemknn_k": 50}),
-        ("infae", {"infae_l2": 0.5}, {"l2": 0.5}, "ease", {"ease_l2": 20.0}),
+        ("rp3beta", {"rp3beta_beta": 0.35, "rp3beta_k": 25}, "itemknn", {"itemknn_k": 50}),
+        ("infae", {"infae_l2": 0.5}, "ease", {"ease_l2": 20.0}),
     ],
 )
-def test_the_hybrid_blends_a_component_as_any_other_and_keeps_it_when_saved(
-    name, own_settings, alone, other, other_settings
-):
+def test_the_hybrid_blends_a_component_as_any_other_and_keeps_it_when_saved(name, own_settings, other, other_settings):
     X = clustered()
+
+    def alone(component: str, settings: dict):  # the hybrid's "rp3beta_k" is the model's own "k"
+        return build_model(component, **{key.removeprefix(f"{component}_"): v for key, v in settings.items()}).fit(X)
+
     hybrid = build_model("hybrid", weights={name: 1.0, other: 0.3}, **own_settings, **other_settings).fit(X)
-    single = build_model(name, **alone).fit(X)
-    second = build_model(other, **{key.split("_", 1)[1]: value for key, value in other_settings.items()}).fit(X)
+    single, second = alone(name, own_settings), alone(other, other_settings)
     H = X[:15]
     expected = single.scores(H) / row_scale(single.scores(H)) + 0.3 * second.scores(H) / row_scale(second.scores(H))
     np.testing.assert_allclose(hybrid.scores(H), expected, rtol=1e-5, atol=1e-6)
