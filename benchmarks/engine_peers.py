@@ -6,9 +6,9 @@
 For every (question, seed) of `evaluate`'s protocol (`evaluation.question_split`), each peer is fitted on
 the training part once per point of its grid and scored on the test part; the best point is the peer's
 figure. That is an upper bound no deployed model can reach (it chooses on the answers), which is the
-bar issue "Engine v2" sets: the default, which chooses on validation carved from training only, is
-compared with it. One JSON line per (peer, question, seed) with the winning parameters and every grid
-point's nDCG@10.
+bar the engine's goals set (docs/engine.md): the default, which chooses on validation carved from
+training only, is compared with it. One JSON line per (peer, question, seed) with the winning
+parameters and every grid point's nDCG@10.
 
 For the loved question each peer is tried on four inputs, and the best counts: the production weighting
 ("weighted"), its positive part ("positive": low ratings dropped), the ratings >= 4 alone as plain
@@ -41,6 +41,7 @@ GRIDS = {
     "userknn": {"k": (25, 50, 100, 200), "shrinkage": (0.0, 10.0, 50.0)},
     "rp3beta": {"alpha": (0.5, 1.0), "beta": (0.0, 0.2, 0.35, 0.5, 0.65), "k": (50, 100, 200)},
     "infae": {"l2": (0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 8.0)},
+    "lowpass": {"factors": (16, 32, 48, 64, 96, 128, 192)},
     "implicit_als": {"factors": (64, 128, 256), "regularization": (0.01, 0.1, 1.0), "alpha": (1.0, 5.0, 20.0)},
 }
 
@@ -126,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     cli = argparse.ArgumentParser(prog="python -m benchmarks.engine_peers", description=__doc__.splitlines()[0])
     cli.add_argument("--data", required=True, help="dataset directory")
     cli.add_argument("--format", default="mlcsv", choices=("mlcsv", "ml100k"))
-    cli.add_argument("--peers", default="ease,itemknn,userknn,rp3beta,infae,implicit_als")
+    cli.add_argument("--peers", default="ease,itemknn,userknn,rp3beta,infae,lowpass,implicit_als")
     cli.add_argument("--questions", default="loved,watched")
     cli.add_argument("--seeds", default="1,2,3,4,5")
     cli.add_argument("--grid", help='JSON replacing grid values, e.g. \'{"ease": {"l2": [200, 400]}}\'')

@@ -17,6 +17,7 @@ from recommendations.engine.hybrid import Hybrid
 from recommendations.engine.ials import IALS
 from recommendations.engine.infae import InfiniteAE
 from recommendations.engine.knn import ItemKNN
+from recommendations.engine.lowpass import LowPass
 from recommendations.engine.popularity import Popularity, Trending
 from recommendations.engine.rp3beta import RP3beta
 from recommendations.engine.userknn import UserKNN
@@ -32,6 +33,7 @@ ALGORITHMS: dict[str, type[Recommender]] = {
     "rp3beta": RP3beta,
     "ials": IALS,
     "infae": InfiniteAE,
+    "lowpass": LowPass,
     "hybrid": Hybrid,
 }
 

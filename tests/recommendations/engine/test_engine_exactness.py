@@ -355,3 +355,31 @@ def test_infae_contributions_split_each_score_exactly(row):
     hist, contrib = model.contributions(h, np.arange(25))
     assert set(hist.tolist()) == set(h.indices[h.data > 0].tolist())
     np.testing.assert_allclose(contrib.sum(axis=0), model.scores(h)[0], rtol=1e-4, atol=1e-5)
+
+
+def dense_low_pass(X, factors):
+    """h -> h D^-1/2 V V^T D^1/2 as one (n_items, n_items) matrix, from a full dense SVD."""
+    P = (X.toarray() > 0).astype(np.float64)
+    people, degrees = P.sum(axis=1), P.sum(axis=0)
+    R = P / np.sqrt(np.maximum(people, 1))[:, None] / np.sqrt(np.maximum(degrees, 1))[None, :]
+    V = np.linalg.svd(R)[2][: min(factors, min(P.shape) // 4)].T  # a quarter of the smaller side at most
+    return (V / np.sqrt(np.maximum(degrees, 1))[:, None]) @ (V * np.sqrt(degrees)[:, None]).T
+
+
+@pytest.mark.parametrize("factors", [3, 10, 30])  # 30: capped at 10 on 40 items
+def test_lowpass_scores_equal_the_dense_filter_on_the_top_singular_directions(factors):
+    X = random_matrix(n_users=60, n_items=40, density=0.2, seed=5)
+    model = build_model("lowpass", factors=factors).fit(X)
+    H = random_matrix(n_users=6, n_items=40, density=0.3, seed=8)  # with some negative entries
+    expected = H.toarray().astype(np.float64) @ dense_low_pass(X, factors)
+    np.testing.assert_allclose(model.scores(H), expected, rtol=1e-4, atol=1e-5)
+
+
+def test_lowpass_contributions_split_each_score_exactly_and_unseen_items_score_zero():
+    X = random_matrix(n_users=60, n_items=40, density=0.2, seed=5).tolil()
+    X[:, 7] = 0  # an item nobody has touched
+    model = build_model("lowpass", factors=10).fit(X.tocsr())
+    h = sp.csr_matrix(np.abs(random_matrix(n_users=1, n_items=40, density=0.3, seed=12).toarray()))
+    hist, contrib = model.contributions(h, np.arange(40))
+    np.testing.assert_allclose(contrib.sum(axis=0), model.scores(h)[0], rtol=1e-4, atol=1e-6)
+    assert model.scores(h)[0, 7] == 0 and not np.any(contrib[:, 7])
