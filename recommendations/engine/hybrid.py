@@ -1,5 +1,5 @@
 """The default model: a weighted blend of EASE, EASE on exposure, item-kNN, user-kNN, the infinite-width
-autoencoder, RP3beta, iALS, content and popularity.
+autoencoder, the low-pass filter, RP3beta, iALS, content and popularity.
 
 Each component's scores are divided by their largest absolute value in the
 row, so weights compare like with like. Weights and hyper-parameters are
@@ -16,18 +16,21 @@ from recommendations.engine.base import Reason, Recommender, as_csr, mask_seen, 
 from recommendations.engine.knn import item_similarity
 from recommendations.engine.tuning import DEFAULTS, build_component, tune
 
-COMPONENTS = ("ease", "exposure", "itemknn", "userknn", "infae", "rp3beta", "ials", "content", "popularity")
-COLLABORATIVE = ("ease", "exposure", "itemknn", "userknn", "infae", "rp3beta", "ials")
+COMPONENTS = ("ease", "exposure", "itemknn", "userknn", "infae", "lowpass", "rp3beta", "ials", "content", "popularity")
+COLLABORATIVE = ("ease", "exposure", "itemknn", "userknn", "infae", "lowpass", "rp3beta", "ials")
 # Content keeps at least this share of the blend, so items nobody has touched yet
 # (which only content can score) stay reachable and rank by their similarity.
 CONTENT_FLOOR = 0.01
 REASON_KINDS = ("content", "item", "popularity")  # alphabetical: equal shares rank by kind, then item
+# Parameters under their earlier names, so that models saved before a rename still load.
+RENAMED = {"infae_validation_fraction": "dense_validation_fraction", "infae_validation_ndcg": "dense_validation_ndcg"}
 
 
 class Hybrid(Recommender):
     name = "hybrid"
 
     def __init__(self, weights: dict | None = None, **params):
+        params = {RENAMED.get(key, key): value for key, value in params.items()}
         unknown = set(params) - set(DEFAULTS)
         if unknown:
             raise TypeError(f"unknown hybrid parameter(s): {', '.join(sorted(unknown))}")

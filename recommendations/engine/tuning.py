@@ -30,6 +30,7 @@ from recommendations.engine.evaluation import holdout_mask, split, user_ndcg
 from recommendations.engine.ials import IALS
 from recommendations.engine.infae import InfiniteAE, arccos_kernel, kernel_weights, row_norms
 from recommendations.engine.knn import ItemKNN, engine_threads, item_similarity, truncate_rows
+from recommendations.engine.lowpass import LowPass, item_directions
 from recommendations.engine.popularity import Popularity
 from recommendations.engine.rp3beta import RP3beta, walk_weights
 from recommendations.engine.userknn import UserKNN
@@ -56,7 +57,13 @@ DEFAULTS = {
     # floats: it joins the search only up to these sizes (a 6,000 x 3,700 catalog: ~90 MB of weights).
     "infae_max_users": 8_000,
     "infae_max_cells": 40_000_000,
-    "infae_validation_fraction": 0.1,  # its l2 and weight are chosen on this denser split (add_infae)
+    "lowpass_factors": 64,
+    # The low-pass filter joins the search up to this many training interactions: above it the denser
+    # split's refit of the other components would cost as much as the final fit again.
+    "lowpass_max_interactions": 2_000_000,
+    # The autoencoder's and the low-pass filter's settings and weights are chosen on this denser split
+    # (add_on_denser_split).
+    "dense_validation_fraction": 0.1,
     "ials_factors": 64,
     "ials_l2": 20.0,
     "ials_alpha": 2.0,
@@ -72,10 +79,12 @@ DEFAULTS = {
     # exposure_dropout with l2 searched there. Off: searched or fixed at 0.25, it did no better on
     # held-out data than plain EASE over 18 splits of three datasets (docs/engine.md).
     "search_dropout": False,
-    # The infinite-width autoencoder, added to the blend on its own denser validation split (add_infae)
-    # when the catalog is within its budgets: it gained on MovieLens 100k and Last.fm plays, data no
-    # default was chosen on, and held ml-latest-small level over five splits (docs/engine.md).
+    # The infinite-width autoencoder and the low-pass filter, added to the blend on a denser validation
+    # split (add_on_denser_split) when the data is within their budgets (the filter: graded data only).
+    # The autoencoder gained on MovieLens 100k and Last.fm plays, data no default was chosen on; the
+    # filter on the ratings of all three MovieLens sets measured (docs/engine.md).
     "search_infae": True,
+    "search_lowpass": True,
     "search_rp3beta": False,
     "search_ials": False,
     # Keep a blend change only when it gains more than this many standard errors of the per-user gains.
@@ -92,7 +101,9 @@ DEFAULTS = {
     "max_tuning_interactions": 2_000_000,  # larger data: tune on a random subset of users
     "max_validation_cells": 40_000_000,  # validation users x items scored per component
     "validation_ndcg": None,  # filled in by tuning: each component's and the blend's nDCG@10
-    "infae_validation_ndcg": None,  # with search_infae: the blend without and with it on its own split
+    # Filled in by add_on_denser_split: the blend on the denser split without what it adds, with the
+    # low-pass filter, and with both; and each of them alone there.
+    "dense_validation_ndcg": None,
 }
 L2_FACTORS = (50, 100, 200, 400, 800, 1600, 3200)  # times the mean squared confidence
 # How much a negative history entry (a low rating, a dislike) pushes similar items down when scoring:
@@ -106,7 +117,8 @@ SIDE_RATIOS = (0.025, 0.05, 0.1, 0.2, 0.4, 0.8)  # weight of item documents in E
 NEIGHBOURS = (25, 50, 100, 200)
 IALS_L2 = (5.0, 10.0, 20.0, 40.0, 80.0)
 INFAE_L2 = (0.25, 0.5, 1.0, 2.0, 3.0, 5.0)  # times the mean of the kernel's diagonal
-INFAE_WEIGHTS = (0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0)  # added to the blend of the others
+LOWPASS_FACTORS = (32, 64, 128)  # the low-pass filter's directions, the first of one SVD
+ADDED_WEIGHTS = (0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0)  # of a component added to the blend of the others
 BETAS = (0.0, 0.2, 0.35, 0.5, 0.65, 0.8)  # RP3beta's popularity discount
 WEIGHT_STEPS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0)
 
@@ -132,6 +144,8 @@ def build_component(name: str, params: dict) -> Recommender:
         return RP3beta(alpha=params["rp3beta_alpha"], beta=params["rp3beta_beta"], k=params["rp3beta_k"])
     if name == "infae":
         return InfiniteAE(l2=params["infae_l2"])
+    if name == "lowpass":
+        return LowPass(factors=params["lowpass_factors"])
     if name == "ials":
         return IALS(factors=params["ials_factors"], l2=params["ials_l2"], alpha=params["ials_alpha"])
     return Content() if name == "content" else Popularity()
@@ -374,17 +388,58 @@ def infae_fits(X: sp.csr_matrix, params: dict) -> bool:
     return people <= params["infae_max_users"] and people * X.shape[1] <= params["infae_max_cells"]
 
 
-def add_infae(X: sp.csr_matrix, item_texts, params: dict, weights: dict) -> dict:
-    """The infinite-width autoencoder's l2 and weight, added to the blend of the other components
-    (`weights`, fixed), both chosen on a denser validation split: infae_validation_fraction of each
-    person's items held out rather than validation_fraction. The autoencoder compares whole histories,
-    and on the sparser split it shows almost none of the gain it brings to the final fit (MovieLens
-    100k, docs/engine.md). The others are fitted there once, at their chosen settings.
+def lowpass_applies(X: sp.csr_matrix, params: dict) -> bool:
+    """Whether the low-pass filter joins the search on X: graded feedback within its budget.
 
-    Returns the chosen infae_l2, the blend's weights (with "infae" when it gains there) and the
-    figures on that split ("infae_validation_ndcg").
+    On ratings it gained on every dataset measured (the filter reads which items people liked at all,
+    beside EASE's weighted view); on plain positives it gained on MovieLens 100k and lost on
+    ml-latest-small and Last.fm plays (docs/engine.md)."""
+    return graded(X) and X.nnz <= params["lowpass_max_interactions"]
+
+
+def lowpass_trials(val: Validation, params: dict):
+    """(settings, prepared validation scores) of the low-pass filter at each LOWPASS_FACTORS, from one SVD."""
+    V, degrees = item_directions(val.train, max(LOWPASS_FACTORS))
+    for factors in sorted({min(f, V.shape[1]) for f in LOWPASS_FACTORS} - {0}):
+        yield {"lowpass_factors": factors}, val.prepare(LowPass.from_directions(V, degrees, factors).scores(val.H))
+
+
+def infae_trials(val: Validation, params: dict):
+    """(settings, prepared validation scores) of the autoencoder at each INFAE_L2, from one kernel."""
+    train = positive_part(val.train)
+    train = train[np.flatnonzero(np.diff(train.indptr))]
+    if train.shape[0] < 2:
+        return
+    norms = row_norms(train)
+    K, Y = arccos_kernel(train, train, norms, norms), train.toarray()
+    for l2 in INFAE_L2:
+        model = InfiniteAE.from_weights(train, kernel_weights(K, Y, l2), val.train.shape[1], l2)
+        yield {"infae_l2": l2}, val.prepare(model.scores(val.H))
+
+
+def add_on_denser_split(X: sp.csr_matrix, item_texts, params: dict, weights: dict) -> dict:
+    """The low-pass filter, then the infinite-width autoencoder, each added to the blend so far (`weights`
+    and what was added before it, fixed) with its setting and weight chosen on a denser validation split:
+    dense_validation_fraction of each person's items held out rather than validation_fraction. Both
+    reach past a person's nearest items (the filter to the catalog's broad tastes, the autoencoder to
+    whole histories). On the sparser split the autoencoder showed almost none of the gain it brings to
+    the final fit, and the filter, searched there inside the blend, did no better for 2.5 times the
+    search (MovieLens 100k, docs/engine.md). The others are fitted here once, at their chosen settings.
+
+    Returns the settings chosen for what joins, the blend's weights (with "lowpass" and "infae" when
+    they gain there) and the figures on that split ("dense_validation_ndcg").
     """
-    val = Validation(X, {**params, "validation_fraction": params["infae_validation_fraction"]})
+    added = [
+        (name, trials)
+        for name, trials, wanted in (
+            ("lowpass", lowpass_trials, params["search_lowpass"] and lowpass_applies(X, params)),
+            ("infae", infae_trials, params["search_infae"] and infae_fits(X, params)),
+        )
+        if wanted
+    ]
+    if not added:
+        return {"weights": weights}
+    val = Validation(X, {**params, "validation_fraction": params["dense_validation_fraction"]})
     if val.H.shape[0] < 5:  # too few people with that much history to say anything
         return {"weights": weights}
     settings = {
@@ -398,32 +453,28 @@ def add_infae(X: sp.csr_matrix, item_texts, params: dict, weights: dict) -> dict
             model = build_component(name, settings).fit(val.train, item_texts=item_texts)
             rest += np.float32(weight) * finite(val.prepare(model.scores(val.H)))
     mask_seen(rest, val.H, None)
-    without = val.score(rest)
-    train = positive_part(val.train)
-    train = train[np.flatnonzero(np.diff(train.indptr))]
-    best = {"infae_l2": params["infae_l2"], "weight": 0.0, "ndcg": without, "alone": None}
-    if train.shape[0] < 2:
-        return {"weights": weights, "infae_validation_ndcg": {"without": round(without, 4)}}
-    norms = row_norms(train)
-    K, Y = arccos_kernel(train, train, norms, norms), train.toarray()
+    current = val.score(rest)
+    figures, chosen = {"without": round(current, 4)}, {}
     with ThreadPoolExecutor(engine_threads()) as pool:
-        for l2 in INFAE_L2:
-            model = InfiniteAE.from_weights(train, kernel_weights(K, Y, l2), X.shape[1], l2)
-            scores = val.prepare(model.scores(val.H))
-            added = finite(scores)
-            results = pool.map(lambda w, added=added: val.score(rest + np.float32(w) * added), INFAE_WEIGHTS)
-            for weight, quality in zip(INFAE_WEIGHTS, results, strict=True):
-                if quality > best["ndcg"] + 1e-6:
-                    best = {"infae_l2": l2, "weight": weight, "ndcg": quality, "alone": val.score(scores)}
-    figures = {"without": round(without, 4), "with": round(best["ndcg"], 4)}
-    if best["weight"] == 0:
-        return {"weights": weights, "infae_validation_ndcg": figures}
-    figures["infae"] = round(best["alone"], 4)
-    return {
-        "infae_l2": best["infae_l2"],
-        "weights": {**weights, "infae": best["weight"]},
-        "infae_validation_ndcg": figures,
-    }
+        for name, trials in added:
+            best = None
+            for setting, scores in trials(val, params):
+                extra = finite(scores)
+                results = pool.map(
+                    lambda w, rest=rest, extra=extra: val.score(rest + np.float32(w) * extra), ADDED_WEIGHTS
+                )
+                for weight, quality in zip(ADDED_WEIGHTS, results, strict=True):
+                    if quality > (best["ndcg"] if best else current) + 1e-6:
+                        best = {"setting": setting, "weight": weight, "ndcg": quality, "extra": extra}
+                        best["alone"] = val.score(scores)
+            if best is None:
+                continue
+            rest = rest + np.float32(best["weight"]) * best["extra"]
+            current = best["ndcg"]
+            chosen.update(best["setting"])
+            weights = {**weights, name: best["weight"]}
+            figures[f"{name} alone"], figures[f"with {name}"] = round(best["alone"], 4), round(current, 4)
+    return {**chosen, "weights": weights, "dense_validation_ndcg": figures}
 
 
 def finite(scores: np.ndarray) -> np.ndarray:
@@ -531,8 +582,8 @@ def tune(X: sp.csr_matrix, item_texts: list[str] | None, params: dict) -> dict:
     if quality["blend"] < quality[best_single]:  # the ascent starts there, so this guards against a regression
         weights, quality["blend"] = {best_single: 1.0}, quality[best_single]
     weights = {name: w for name, w in weights.items() if w > 0}
-    if params["search_infae"] and infae_fits(X, params):
-        found = add_infae(X, item_texts, {**params, **chosen}, weights)
+    if params["search_lowpass"] or params["search_infae"]:
+        found = add_on_denser_split(X, item_texts, {**params, **chosen}, weights)
         weights = found.pop("weights")
         chosen.update(found)
     chosen["weights"] = weights

@@ -1,6 +1,7 @@
 """The hybrid's automatic choices: made on validation data, never worse there than its best component."""
 
 import io
+import json
 
 import numpy as np
 import pytest
@@ -9,6 +10,13 @@ import scipy.sparse as sp
 from recommendations.engine import build_model, load_model
 from recommendations.engine.base import row_scale
 from recommendations.engine.tuning import DEFAULTS, tune
+
+
+def graded(X):
+    """X with graded confidences 1, 2, 3 (as ratings give) instead of plain positives."""
+    X = X.copy()
+    X.data = (1.0 + np.arange(X.nnz) % 3).astype(np.float32)
+    return X
 
 
 def clustered(n_users=200, n_items=80, seed=11):
@@ -40,7 +48,8 @@ def test_ials_is_left_out_of_the_search_on_data_larger_than_its_budget():
 
 def test_a_blend_that_does_worse_than_the_best_component_is_replaced_by_it(monkeypatch):
     monkeypatch.setattr("recommendations.engine.tuning.blend", lambda val, c, q, min_se: ({"popularity": 1}, 0))
-    chosen = tune(clustered(), None, {**DEFAULTS, "search_infae": False})  # it is added after this guard
+    # The autoencoder and the low-pass filter are added after this guard.
+    chosen = tune(clustered(), None, {**DEFAULTS, "search_infae": False, "search_lowpass": False})
     quality = chosen["validation_ndcg"]
     best = max((name for name in quality if name != "blend"), key=quality.get)
     assert best != "popularity"
@@ -52,6 +61,7 @@ def test_a_blend_that_does_worse_than_the_best_component_is_replaced_by_it(monke
     [
         ("rp3beta", {"rp3beta_beta": 0.35, "rp3beta_k": 25}, "itemknn", {"itemknn_k": 50}),
         ("infae", {"infae_l2": 0.5}, "ease", {"ease_l2": 20.0}),
+        ("lowpass", {"lowpass_factors": 8}, "userknn", {"userknn_k": 25}),
     ],
 )
 def test_the_hybrid_blends_a_component_as_any_other_and_keeps_it_when_saved(name, own_settings, other, other_settings):
@@ -105,12 +115,12 @@ def test_per_user_ndcg_averages_to_the_reported_ndcg():
     assert np.isclose(per_user.mean(), ndcg(recs, test))
 
 
-def test_the_default_search_leaves_rp3beta_and_ials_out_and_tries_the_infinite_width_autoencoder():
+def test_the_default_search_leaves_rp3beta_and_ials_out_and_tries_the_autoencoder_and_the_low_pass_filter():
     chosen = tune(clustered(), None, dict(DEFAULTS))
     assert not {"rp3beta", "ials"} & set(chosen["validation_ndcg"]) and "rp3beta_beta" not in chosen
-    assert "infae_validation_ndcg" in chosen
-    off = tune(clustered(), None, {**DEFAULTS, "search_infae": False})
-    assert "infae" not in off["weights"] and "infae_validation_ndcg" not in off
+    assert "without" in chosen["dense_validation_ndcg"]
+    off = tune(clustered(), None, {**DEFAULTS, "search_infae": False, "search_lowpass": False})
+    assert not {"infae", "lowpass"} & set(off["weights"]) and "dense_validation_ndcg" not in off
 
 
 def test_validation_relevance_is_every_held_out_positive_unless_strong_ones_are_asked_for():
@@ -276,47 +286,60 @@ def test_with_a_validation_user_share_only_those_users_are_held_out_and_the_rest
     assert half.train.nnz > everyone.train.nnz and everyone.test.shape[0] == 400
 
 
-def test_the_infinite_width_autoencoder_is_added_when_asked_with_what_it_adds_on_its_denser_split():
+def test_the_low_pass_filter_then_the_autoencoder_are_added_with_what_each_adds_on_the_denser_split():
     from recommendations.engine.infae import InfiniteAE
-    from recommendations.engine.tuning import INFAE_L2, INFAE_WEIGHTS, Validation, add_infae, build_component, finite
+    from recommendations.engine.lowpass import LowPass
+    from recommendations.engine.tuning import (
+        ADDED_WEIGHTS,
+        INFAE_L2,
+        LOWPASS_FACTORS,
+        Validation,
+        add_on_denser_split,
+        build_component,
+        finite,
+    )
 
-    X = clustered()
+    X = graded(clustered(n_users=400))
     rest = {"ease": 1.0, "itemknn": 0.5}
     params = {**DEFAULTS, "ease_l2": 20.0, "itemknn_k": 25}
-    found = add_infae(X, None, params, rest)
-    figures = found["infae_validation_ndcg"]
+    found = add_on_denser_split(X, None, params, rest)
+    figures = found["dense_validation_ndcg"]
 
     # The same figures by hand, on the same denser split.
-    val = Validation(X, {**params, "validation_fraction": params["infae_validation_fraction"]})
+    val = Validation(X, {**params, "validation_fraction": params["dense_validation_fraction"]})
     assert val.test.nnz < Validation(X, params).test.nnz
     total = sum(
         w * finite(val.prepare(build_component(n, params).fit(val.train).scores(val.H))) for n, w in rest.items()
     )
     total = np.where(np.isfinite(val.prepare(total)), total, -np.inf).astype(np.float32)
     assert round(val.score(total), 4) == figures["without"]
-    assert found["infae_l2"] in INFAE_L2 and found["weights"]["infae"] in INFAE_WEIGHTS  # it helps on this data
-    assert {k: v for k, v in found["weights"].items() if k != "infae"} == rest
-    autoencoder = InfiniteAE(l2=found["infae_l2"]).fit(val.train)
-    total += np.float32(found["weights"]["infae"]) * finite(val.prepare(autoencoder.scores(val.H)))
-    assert round(val.score(total), 4) == figures["with"] > figures["without"]
+    # Both help on this data, each on top of what came before it.
+    factors = {min(f, X.shape[1] // 4) for f in LOWPASS_FACTORS}  # at most a quarter of the 80 items
+    assert found["lowpass_factors"] in factors and found["weights"]["lowpass"] in ADDED_WEIGHTS
+    assert found["infae_l2"] in INFAE_L2 and found["weights"]["infae"] in ADDED_WEIGHTS
+    assert {k: v for k, v in found["weights"].items() if k not in ("lowpass", "infae")} == rest
+    steps = [("lowpass", LowPass(factors=found["lowpass_factors"])), ("infae", InfiniteAE(l2=found["infae_l2"]))]
+    for name, model in steps:
+        total += np.float32(found["weights"][name]) * finite(val.prepare(model.fit(val.train).scores(val.H)))
+        assert round(val.score(total), 4) == figures[f"with {name}"]
+    assert figures["with infae"] > figures["with lowpass"] > figures["without"]
 
 
-def test_the_hybrid_adds_the_infinite_width_autoencoder_after_its_blend():
-    chosen = tune(clustered(), None, dict(DEFAULTS))
-    assert "infae" not in chosen["validation_ndcg"]  # it is not part of the blend's own search
-    assert chosen["infae_validation_ndcg"]["with"] >= chosen["infae_validation_ndcg"]["without"]
-    assert ("infae" in chosen["weights"]) == ("infae_l2" in chosen)
+def test_the_hybrid_adds_the_autoencoder_and_the_low_pass_filter_after_its_blend():
+    chosen = tune(graded(clustered(n_users=400)), None, dict(DEFAULTS))
+    assert not {"infae", "lowpass"} & set(chosen["validation_ndcg"])  # not part of the blend's own search
+    for name, setting in (("infae", "infae_l2"), ("lowpass", "lowpass_factors")):
+        assert (name in chosen["weights"]) == (setting in chosen) == (f"with {name}" in chosen["dense_validation_ndcg"])
 
 
 def test_the_autoencoder_is_left_out_when_its_denser_split_holds_out_nothing():
-    import json
 
     rng = np.random.default_rng(3)
     rows = np.repeat(np.arange(40), 4)  # four items each: 25% holds one out, 10% none
     cols = np.concatenate([rng.choice(30, 4, replace=False) for _ in range(40)])
     X = sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(40, 30))
     chosen = tune(X, None, dict(DEFAULTS))
-    assert "infae" not in chosen["weights"] and "infae_validation_ndcg" not in chosen
+    assert not {"infae", "lowpass"} & set(chosen["weights"]) and "dense_validation_ndcg" not in chosen
     json.dumps(chosen, allow_nan=False)  # what is stored with a model version is valid JSON
 
 
@@ -324,5 +347,38 @@ def test_the_autoencoder_is_left_out_when_its_denser_split_holds_out_nothing():
 def test_the_infinite_width_autoencoder_is_left_out_beyond_its_budgets(budget):
     X = clustered()
     limit = X.shape[0] - 1 if budget == "infae_max_users" else X.shape[0] * X.shape[1] - 1
-    chosen = tune(X, None, {**DEFAULTS, "search_infae": True, budget: limit})
-    assert "infae" not in chosen["weights"] and "infae_l2" not in chosen and "infae_validation_ndcg" not in chosen
+    chosen = tune(X, None, {**DEFAULTS, budget: limit})
+    assert "infae" not in chosen["weights"] and "infae_l2" not in chosen
+    assert "with infae" not in chosen.get("dense_validation_ndcg", {})
+
+
+@pytest.mark.parametrize(
+    ("feedback", "budget", "joins"),
+    [("graded", 0, True), ("graded", -1, False), ("plain positives", 0, False)],
+)
+def test_the_low_pass_filter_joins_on_graded_feedback_within_its_budget(feedback, budget, joins):
+    X = clustered(n_users=400)
+    X = graded(X) if feedback == "graded" else X
+    chosen = tune(X, None, {**DEFAULTS, "lowpass_max_interactions": X.nnz + budget})
+    assert ("lowpass" in chosen["weights"]) == ("lowpass_factors" in chosen) == joins
+    assert ("with lowpass" in chosen["dense_validation_ndcg"]) == joins
+
+
+def test_a_hybrid_saved_with_the_denser_split_s_earlier_parameter_names_still_loads():
+    X = clustered()
+    hybrid = build_model("hybrid", weights={"ease": 1.0}, ease_l2=20.0).fit(X)
+    buffer = io.BytesIO()
+    hybrid.save(buffer)
+    buffer.seek(0)
+    old = dict(np.load(buffer))  # rewrite its header as an earlier version wrote it
+    header = json.loads(str(old["__header__"][0]))
+    params = header["params"]
+    params["infae_validation_fraction"] = params.pop("dense_validation_fraction")
+    params["infae_validation_ndcg"] = {"without": 0.25}
+    old["__header__"] = np.array([json.dumps(header)])
+    saved = io.BytesIO()
+    np.savez(saved, **old)
+    saved.seek(0)
+    loaded, _ = load_model(saved)
+    assert loaded.params["dense_validation_ndcg"] == {"without": 0.25}
+    assert np.array_equal(loaded.scores(X[:5]), hybrid.scores(X[:5]))
