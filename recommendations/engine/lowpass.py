@@ -17,14 +17,16 @@ that explain the graph best, so it ranks by broad affinity rather than close nei
 The score is linear in h, so a score splits exactly into what each history item adds:
 h_i (D_i^-1/2 V_k)_i . (D_i^1/2 V_k)_j. Negative history entries push the same directions down.
 The singular vectors come from ARPACK (implicitly restarted Lanczos, converged to machine precision)
-started from a fixed vector, so a fit is reproducible.
+started from a fixed vector, so a fit is reproducible; should ARPACK not converge, from a randomised
+SVD with a fixed seed.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.linalg import svds
+from scipy.sparse.linalg import ArpackNoConvergence, svds
+from sklearn.utils.extmath import randomized_svd
 
 from recommendations.engine.base import Recommender, positive_part
 
@@ -45,8 +47,12 @@ def item_directions(X: sp.csr_matrix, factors: int) -> tuple[np.ndarray, np.ndar
         @ P.astype(np.float64)
         @ sp.diags(1.0 / np.sqrt(np.maximum(degrees, 1.0)))
     )
+    R = sp.csr_matrix(R)
     start = np.full(min(R.shape), 1.0 / np.sqrt(min(R.shape)))  # ARPACK's starting vector, fixed
-    _, values, Vt = svds(sp.csr_matrix(R), k=f, v0=start, solver="arpack")
+    try:
+        _, values, Vt = svds(R, k=f, v0=start, solver="arpack")
+    except ArpackNoConvergence:  # rare: a randomised SVD, with enough power steps to match
+        _, values, Vt = randomized_svd(R, f, n_oversamples=max(20, f), n_iter=20, random_state=0)
     return Vt[np.argsort(-values, kind="stable")].T, degrees
 
 

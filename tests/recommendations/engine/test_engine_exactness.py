@@ -383,3 +383,17 @@ def test_lowpass_contributions_split_each_score_exactly_and_unseen_items_score_z
     hist, contrib = model.contributions(h, np.arange(40))
     np.testing.assert_allclose(contrib.sum(axis=0), model.scores(h)[0], rtol=1e-4, atol=1e-6)
     assert model.scores(h)[0, 7] == 0 and not np.any(contrib[:, 7])
+
+
+def test_lowpass_falls_back_to_a_randomised_svd_when_arpack_does_not_converge(monkeypatch):
+    from scipy.sparse.linalg import ArpackNoConvergence
+
+    def no_convergence(*args, **kwargs):
+        raise ArpackNoConvergence("no convergence", np.zeros(0), np.zeros((0, 0)))
+
+    X = random_matrix(n_users=60, n_items=40, density=0.2, seed=5)
+    monkeypatch.setattr("recommendations.engine.lowpass.svds", no_convergence)
+    model = build_model("lowpass", factors=3).fit(X)
+    H = random_matrix(n_users=6, n_items=40, density=0.3, seed=8)
+    expected = H.toarray().astype(np.float64) @ dense_low_pass(X, 3)
+    np.testing.assert_allclose(model.scores(H), expected, rtol=1e-4, atol=1e-5)
