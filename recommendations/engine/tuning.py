@@ -397,14 +397,14 @@ def lowpass_applies(X: sp.csr_matrix, params: dict) -> bool:
     return graded(X) and X.nnz <= params["lowpass_max_interactions"]
 
 
-def lowpass_trials(val: Validation, params: dict):
+def lowpass_trials(val: Validation):
     """(settings, prepared validation scores) of the low-pass filter at each LOWPASS_FACTORS, from one SVD."""
     V, degrees = item_directions(val.train, max(LOWPASS_FACTORS))
     for factors in sorted({min(f, V.shape[1]) for f in LOWPASS_FACTORS} - {0}):
         yield {"lowpass_factors": factors}, val.prepare(LowPass.from_directions(V, degrees, factors).scores(val.H))
 
 
-def infae_trials(val: Validation, params: dict):
+def infae_trials(val: Validation):
     """(settings, prepared validation scores) of the autoencoder at each INFAE_L2, from one kernel."""
     train = positive_part(val.train)
     train = train[np.flatnonzero(np.diff(train.indptr))]
@@ -458,22 +458,22 @@ def add_on_denser_split(X: sp.csr_matrix, item_texts, params: dict, weights: dic
     with ThreadPoolExecutor(engine_threads()) as pool:
         for name, trials in added:
             best = None
-            for setting, scores in trials(val, params):
+            for setting, scores in trials(val):
                 extra = finite(scores)
                 results = pool.map(
                     lambda w, rest=rest, extra=extra: val.score(rest + np.float32(w) * extra), ADDED_WEIGHTS
                 )
                 for weight, quality in zip(ADDED_WEIGHTS, results, strict=True):
                     if quality > (best["ndcg"] if best else current) + 1e-6:
-                        best = {"setting": setting, "weight": weight, "ndcg": quality, "extra": extra}
-                        best["alone"] = val.score(scores)
+                        best = {"setting": setting, "weight": weight, "ndcg": quality, "scores": scores, "extra": extra}
             if best is None:
                 continue
             rest = rest + np.float32(best["weight"]) * best["extra"]
             current = best["ndcg"]
             chosen.update(best["setting"])
             weights = {**weights, name: best["weight"]}
-            figures[f"{name} alone"], figures[f"with {name}"] = round(best["alone"], 4), round(current, 4)
+            figures[f"{name} alone"] = round(val.score(best["scores"]), 4)
+            figures[f"with {name}"] = round(current, 4)
     return {**chosen, "weights": weights, "dense_validation_ndcg": figures}
 
 
@@ -582,10 +582,9 @@ def tune(X: sp.csr_matrix, item_texts: list[str] | None, params: dict) -> dict:
     if quality["blend"] < quality[best_single]:  # the ascent starts there, so this guards against a regression
         weights, quality["blend"] = {best_single: 1.0}, quality[best_single]
     weights = {name: w for name, w in weights.items() if w > 0}
-    if params["search_lowpass"] or params["search_infae"]:
-        found = add_on_denser_split(X, item_texts, {**params, **chosen}, weights)
-        weights = found.pop("weights")
-        chosen.update(found)
+    found = add_on_denser_split(X, item_texts, {**params, **chosen}, weights)  # when either applies
+    weights = found.pop("weights")
+    chosen.update(found)
     chosen["weights"] = weights
     chosen["validation_ndcg"] = {name: round(q, 4) for name, q in quality.items()}
     return chosen
