@@ -93,5 +93,5 @@ class LowPass(Recommender):
 def filters(V: np.ndarray, degrees: np.ndarray) -> dict:
     """The two halves of the filter, D_i^-1/2 V and D_i^1/2 V, as float32 (items never seen are 0)."""
     root = np.sqrt(degrees)[:, None]
-    inverse = np.where(root > 0, 1.0 / np.where(root > 0, root, 1.0), 0.0)
+    inverse = np.divide(1.0, root, out=np.zeros_like(root), where=root > 0)
     return {"into": (V * inverse).astype(np.float32), "out": (V * root).astype(np.float32)}

@@ -333,7 +333,6 @@ def test_the_hybrid_adds_the_autoencoder_and_the_low_pass_filter_after_its_blend
 
 
 def test_the_autoencoder_is_left_out_when_its_denser_split_holds_out_nothing():
-
     rng = np.random.default_rng(3)
     rows = np.repeat(np.arange(40), 4)  # four items each: 25% holds one out, 10% none
     cols = np.concatenate([rng.choice(30, 4, replace=False) for _ in range(40)])
