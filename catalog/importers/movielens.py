@@ -208,7 +208,8 @@ class _UserDirectory:
         User = get_user_model()
         missing = {u for u in dataset_ids if u not in self.ids}
         if missing:
-            names = {f"{self.prefix}{u}": u for u in missing}
+            # In the order of the dataset's ids (demo1, demo2, …), not a set's, which varies between runs.
+            names = {f"{self.prefix}{u}": u for u in sorted(missing, key=lambda u: (int(u), u))}
             for username, pk in self._accounts(names):
                 self.ids[names.pop(username)] = pk
             if names:

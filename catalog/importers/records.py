@@ -18,11 +18,16 @@ class ItemRecord(NamedTuple):
 
 
 def genre_ids(workspace_id: int, names: set[str]) -> dict[str, int]:
+    """The workspace's genre ids by name, creating missing genres in name order.
+
+    Every creation here and below goes in a fixed order (never a set's), so importing the same
+    files into two fresh databases numbers everything alike, and trains the same model.
+    """
     genres = Genre.objects.filter(workspace_id=workspace_id)
     existing = dict(genres.filter(name__in=names).values_list("name", "pk"))
     missing = [
         Genre(workspace_id=workspace_id, name=n, slug=slugify(n) or f"genre-{len(existing) + i}")
-        for i, n in enumerate(names - set(existing))
+        for i, n in enumerate(sorted(names - set(existing)))
     ]
     if missing:
         Genre.objects.bulk_create(missing, ignore_conflicts=True)
@@ -69,7 +74,7 @@ def _link_genres(workspace_id: int, records: list[ItemRecord], ids: dict[str, in
     Through = Item.genres.through
     existing = set(Through.objects.filter(item_id__in=ids.values()).values_list("item_id", "genre_id"))
     missing = wanted - existing
-    Through.objects.bulk_create([Through(item_id=i, genre_id=g) for i, g in missing], batch_size=5000)
+    Through.objects.bulk_create([Through(item_id=i, genre_id=g) for i, g in sorted(missing)], batch_size=5000)
     report.count("created", "item genres", len(missing))
     report.count("unchanged", "item genres", len(wanted) - len(missing))
 
@@ -78,7 +83,7 @@ def _link_genres(workspace_id: int, records: list[ItemRecord], ids: dict[str, in
 def upsert_item_tags(workspace_id: int, counts: dict[tuple[int, str], int], report: ImportReport) -> None:
     """Set each (item, tag name) pair's count to the one given; tags are the workspace's."""
     names = {name for _, name in counts}
-    new_tags = [Tag(workspace_id=workspace_id, name=n) for n in names]
+    new_tags = [Tag(workspace_id=workspace_id, name=n) for n in sorted(names)]
     Tag.objects.bulk_create(new_tags, ignore_conflicts=True, batch_size=5000)
     tag_ids = dict(Tag.objects.filter(workspace_id=workspace_id, name__in=names).values_list("name", "pk"))
     items = {item for item, _ in counts}

@@ -188,18 +188,22 @@ def training_data_extract(*, workspace_id: int | None = None) -> TrainingData:
 
 
 def item_texts_for(item_ids: np.ndarray, *, workspace_id: int) -> list[str]:
-    """One document per item of the workspace (title, genres, tags, description) for the content model."""
+    """One document per item of the workspace (title, genres, tags, description) for the content model.
+
+    Genres and tags in name order, so the same catalog gives the same documents in any database.
+    """
     position = {pk: i for i, pk in enumerate(item_ids.tolist())}
     parts: list[list[str]] = [[] for _ in position]
     items = Item.objects.filter(workspace_id=workspace_id, is_active=True)
     for pk, title, description in items.values_list("pk", "title", "description"):
         if pk in position:
             parts[position[pk]].extend([title, description])
-    genres = Item.genres.through.objects.filter(item__workspace_id=workspace_id)
+    genres = Item.genres.through.objects.filter(item__workspace_id=workspace_id).order_by("genre__name")
     for pk, genre in genres.values_list("item_id", "genre__name"):
         if pk in position:
             parts[position[pk]].append(genre)
-    for pk, tag in ItemTag.objects.filter(item__workspace_id=workspace_id).values_list("item_id", "tag__name"):
+    tags = ItemTag.objects.filter(item__workspace_id=workspace_id).order_by("tag__name")
+    for pk, tag in tags.values_list("item_id", "tag__name"):
         if pk in position:
             parts[position[pk]].append(tag)
     return [" ".join(p for p in doc if p) for doc in parts]

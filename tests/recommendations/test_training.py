@@ -1,11 +1,11 @@
 import numpy as np
 import pytest
 
-from catalog.models import Interaction
+from catalog.models import Interaction, ItemTag
 from recommendations.engine import load_model
 from recommendations.models import ModelVersion
 from recommendations.training import train_model_version, training_data_extract
-from tests.factories import InteractionFactory, ItemFactory
+from tests.factories import GenreFactory, InteractionFactory, ItemFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -24,6 +24,20 @@ def test_extract_maps_database_ids_to_matrix_indices(tiny_catalog):
     assert data.matrix[fan, space0] > 0
     assert data.matrix[fan, love0] == 0
     assert "Sci-Fi" in data.item_texts[space0]
+
+
+def test_an_items_document_lists_its_genres_and_tags_in_name_order(tiny_catalog):
+    # Linked in another order than their names': the document must not depend on how rows were written.
+    item = ItemFactory(title="Arrival")
+    item.genres.add(*(GenreFactory(name=name) for name in ("Sci-Fi", "Drama", "Mystery")))
+    for name in ("linguistics", "aliens", "slow burn"):
+        ItemTag.objects.create(item=item, tag=TagFactory(name=name))
+    InteractionFactory(user=tiny_catalog.fans[0], item=item)
+
+    data = training_data_extract()
+
+    document = data.item_texts[np.searchsorted(data.item_ids, item.pk)]
+    assert document == "Arrival Drama Mystery Sci-Fi aliens linguistics slow burn"
 
 
 def test_a_dislike_is_negative_evidence(tiny_catalog):
