@@ -209,7 +209,7 @@ class _UserDirectory:
         missing = {u for u in dataset_ids if u not in self.ids}
         if missing:
             # In the order of the dataset's ids (demo1, demo2, …), not a set's, which varies between runs.
-            names = {f"{self.prefix}{u}": u for u in sorted(missing, key=lambda u: (int(u), u))}
+            names = {f"{self.prefix}{u}": u for u in sorted(missing, key=lambda u: (len(u), u))}
             for username, pk in self._accounts(names):
                 self.ids[names.pop(username)] = pk
             if names:
@@ -267,7 +267,7 @@ def _parse_rating(name, lineno, fields, item_ids, report):
     if rating not in _VALID_RATINGS:
         report.error(name, lineno, f"rating {value} is outside 0.5-5.0 in half steps")
         return None
-    if not user.isdigit():
+    if not (user.isascii() and user.isdigit()):  # "²" is a digit to isdigit(), not a number
         report.error(name, lineno, f"user id must be a whole number, got {user!r}")
         return None
     item_id = item_ids.get(movie)

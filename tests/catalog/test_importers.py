@@ -58,6 +58,16 @@ def test_it_imports_good_rows_and_reports_bad_ones_with_file_and_line(tmp_path):
     assert len(report.errors) == 6
 
 
+def test_a_user_id_of_other_digits_is_reported_and_the_rest_kept(tmp_path):
+    ratings = "userId,movieId,rating,timestamp\n2,1,4.0,1\n\u00b2,1,4.0,1\n\u0663,2,3.0,1\n1,2,3.0,1\n"
+    report = import_movielens(write_mlcsv(tmp_path / "ml", ratings.encode()))
+
+    assert sorted(get_user_model().objects.values_list("username", flat=True)) == ["demo1", "demo2"]
+    problems = {(e.file, e.line): e.message for e in report.errors if e.file == "ratings.csv"}
+    assert set(problems) == {("ratings.csv", 3), ("ratings.csv", 4)}
+    assert "user id must be a whole number" in problems["ratings.csv", 3]
+
+
 def test_it_builds_items_with_genres_tags_links_and_clean_titles(tmp_path):
     import_movielens(write_mlcsv(tmp_path / "ml", GOOD_AND_BAD))
 
