@@ -20,6 +20,7 @@ from recommendations.engine.knn import ItemKNN
 from recommendations.engine.lowpass import LowPass
 from recommendations.engine.popularity import Popularity, Trending
 from recommendations.engine.rp3beta import RP3beta
+from recommendations.engine.slim import SLIM
 from recommendations.engine.userknn import UserKNN
 
 ALGORITHMS: dict[str, type[Recommender]] = {
@@ -31,6 +32,7 @@ ALGORITHMS: dict[str, type[Recommender]] = {
     "ease": EASE,
     "exposure": Exposure,
     "rp3beta": RP3beta,
+    "slim": SLIM,
     "ials": IALS,
     "infae": InfiniteAE,
     "lowpass": LowPass,

@@ -397,3 +397,51 @@ def test_lowpass_falls_back_to_a_randomised_svd_when_arpack_does_not_converge(mo
     H = random_matrix(n_users=6, n_items=40, density=0.3, seed=8)
     expected = H.toarray().astype(np.float64) @ dense_low_pass(X, 3)
     np.testing.assert_allclose(model.scores(H), expected, rtol=1e-4, atol=1e-5)
+
+
+def dense_slim_column(P, j, l1, l2):
+    """SLIM's column j by a general bounded solver: min 0.5 |P_j - P w|^2 + l1 sum(w) + 0.5 l2 |w|^2, w >= 0,
+    w_j = 0 (on w >= 0 the l1 norm is the plain sum, so the objective is smooth)."""
+    from scipy.optimize import minimize
+
+    others = np.delete(np.arange(P.shape[1]), j)
+    A, y = P[:, others], P[:, j]
+
+    def objective(w):
+        residual = A @ w - y
+        return 0.5 * residual @ residual + l1 * w.sum() + 0.5 * l2 * w @ w, A.T @ residual + l1 + l2 * w
+
+    found = minimize(objective, np.zeros(len(others)), jac=True, method="L-BFGS-B", bounds=[(0, None)] * len(others),
+                     options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 5000})  # fmt: skip
+    column = np.zeros(P.shape[1])
+    column[others] = found.x
+    return column
+
+
+@pytest.mark.parametrize("l1,l2", [(0.5, 2.0), (0.0, 5.0), (3.0, 1.0)])
+def test_slim_solves_each_items_non_negative_elastic_net_and_scores_by_the_product(l1, l2):
+    X = random_matrix(n_users=60, n_items=25, density=0.3)
+    model = build_model("slim", l1=l1, l2=l2).fit(X)
+    P = np.maximum(X.toarray().astype(np.float64), 0)
+    expected = np.column_stack([dense_slim_column(P, j, l1, l2) for j in range(P.shape[1])])
+    np.testing.assert_allclose(model.W.toarray(), expected, atol=2e-4 * np.abs(expected).max())
+    assert np.all(model.W.diagonal() == 0) and np.all(model.W.data > 0)
+    if l1 > 1:
+        assert model.W.nnz < 0.8 * 25 * 24  # the l1 term leaves only the items that explain each one
+    H = random_matrix(n_users=12, n_items=25, seed=9)  # with negative entries, which push down
+    np.testing.assert_allclose(model.scores(H), H.toarray() @ model.W.toarray(), rtol=1e-5, atol=1e-6)
+
+
+def test_slim_weighs_only_the_most_active_items_and_threads_change_nothing():
+    from recommendations.engine.ease import active_items
+    from recommendations.engine.slim import slim_weights
+
+    X = random_matrix(n_users=70, n_items=30, density=0.25)
+    items = active_items(X, 12, 2)
+    W = slim_weights(X, items, l1=0.5, l2=2.0, threads=1)
+    assert (slim_weights(X, items, l1=0.5, l2=2.0, threads=3) != W).nnz == 0
+    outside = np.setdiff1d(np.arange(30), items)
+    assert W[outside].nnz == 0 and W[:, outside].nnz == 0
+    model = build_model("slim", l1=0.5, l2=2.0, max_items=12).fit(X)
+    assert (model.W != W).nnz == 0
+    assert np.all(model.scores(X[:5])[:, outside] == 0)
