@@ -2,6 +2,7 @@
 
     python -m benchmarks.engine_peers --data data/ml-latest-small --seeds 1,2,3,4,5 --out var/peers.jsonl
     python -m benchmarks.engine_peers --data DIR --format ml100k --seeds 42 --peers ease,implicit_als
+    python -m benchmarks.engine_peers --data DIR --format ml100k --seeds 42 --peers slim  # not in the default list
 
 For every (question, seed) of `evaluate`'s protocol (`evaluation.question_split`), each peer is fitted on
 the training part once per point of its grid and scored on the test part; the best point is the peer's
@@ -42,6 +43,7 @@ GRIDS = {
     "rp3beta": {"alpha": (0.5, 1.0), "beta": (0.0, 0.2, 0.35, 0.5, 0.65), "k": (50, 100, 200)},
     "infae": {"l2": (0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 8.0)},
     "lowpass": {"factors": (16, 32, 48, 64, 96, 128, 192)},
+    "slim": {"l2": (100, 200, 400, 800, 1600), "l1": (1.0, 5.0, 20.0)},
     "implicit_als": {"factors": (64, 128, 256), "regularization": (0.01, 0.1, 1.0), "alpha": (1.0, 5.0, 20.0)},
 }
 

@@ -1,5 +1,5 @@
 """The default model: a weighted blend of EASE, EASE on exposure, item-kNN, user-kNN, the infinite-width
-autoencoder, the low-pass filter, RP3beta, iALS, content and popularity.
+autoencoder, the low-pass filter, RP3beta, SLIM, iALS, content and popularity.
 
 Each component's scores are divided by their largest absolute value in the
 row, so weights compare like with like. Weights and hyper-parameters are
@@ -16,8 +16,10 @@ from recommendations.engine.base import Reason, Recommender, as_csr, mask_seen, 
 from recommendations.engine.knn import item_similarity
 from recommendations.engine.tuning import DEFAULTS, build_component, tune
 
-COMPONENTS = ("ease", "exposure", "itemknn", "userknn", "infae", "lowpass", "rp3beta", "ials", "content", "popularity")
-COLLABORATIVE = ("ease", "exposure", "itemknn", "userknn", "infae", "lowpass", "rp3beta", "ials")
+COMPONENTS = (
+    *("ease", "exposure", "itemknn", "userknn", "infae", "lowpass", "rp3beta", "slim", "ials", "content", "popularity"),
+)
+COLLABORATIVE = ("ease", "exposure", "itemknn", "userknn", "infae", "lowpass", "rp3beta", "slim", "ials")
 # Content keeps at least this share of the blend, so items nobody has touched yet
 # (which only content can score) stay reachable and rank by their similarity.
 CONTENT_FLOOR = 0.01

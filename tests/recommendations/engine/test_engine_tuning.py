@@ -62,6 +62,7 @@ def test_a_blend_that_does_worse_than_the_best_component_is_replaced_by_it(monke
         ("rp3beta", {"rp3beta_beta": 0.35, "rp3beta_k": 25}, "itemknn", {"itemknn_k": 50}),
         ("infae", {"infae_l2": 0.5}, "ease", {"ease_l2": 20.0}),
         ("lowpass", {"lowpass_factors": 8}, "userknn", {"userknn_k": 25}),
+        ("slim", {"slim_l1": 0.3, "slim_l2": 3.0}, "itemknn", {"itemknn_k": 25}),
     ],
 )
 def test_the_hybrid_blends_a_component_as_any_other_and_keeps_it_when_saved(name, own_settings, other, other_settings):
@@ -381,3 +382,16 @@ def test_a_hybrid_saved_with_the_denser_split_s_earlier_parameter_names_still_lo
     loaded, _ = load_model(saved)
     assert loaded.params["dense_validation_ndcg"] == {"without": 0.25}
     assert np.array_equal(loaded.scores(X[:5]), hybrid.scores(X[:5]))
+
+
+def test_slim_joins_the_search_when_asked_with_its_l2_on_the_grid_and_l1_a_share_of_it():
+    from recommendations.engine.tuning import L2_FACTORS, SLIM_L1_SHARE
+
+    X = graded(clustered())
+    chosen = tune(X, None, {**DEFAULTS, "search_slim": True, "search_infae": False, "search_lowpass": False})
+    assert "slim" in chosen["validation_ndcg"]
+    assert chosen["validation_ndcg"]["blend"] >= chosen["validation_ndcg"]["slim"]
+    unit = float(np.mean(X.data.astype(np.float64) ** 2))  # the validation part's mean is near the whole's
+    assert any(np.isclose(chosen["slim_l2"], f * unit, rtol=0.1) for f in L2_FACTORS)
+    assert chosen["slim_l1"] == pytest.approx(SLIM_L1_SHARE * chosen["slim_l2"])
+    assert "slim" not in tune(X, None, dict(DEFAULTS))["validation_ndcg"]
