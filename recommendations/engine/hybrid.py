@@ -16,10 +16,8 @@ from recommendations.engine.base import Reason, Recommender, as_csr, mask_seen, 
 from recommendations.engine.knn import item_similarity
 from recommendations.engine.tuning import DEFAULTS, build_component, tune
 
-COMPONENTS = (
-    *("ease", "exposure", "itemknn", "userknn", "infae", "lowpass", "rp3beta", "slim", "ials", "content", "popularity"),
-)
 COLLABORATIVE = ("ease", "exposure", "itemknn", "userknn", "infae", "lowpass", "rp3beta", "slim", "ials")
+COMPONENTS = (*COLLABORATIVE, "content", "popularity")
 # Content keeps at least this share of the blend, so items nobody has touched yet
 # (which only content can score) stay reachable and rank by their similarity.
 CONTENT_FLOOR = 0.01
