@@ -56,9 +56,7 @@ def slim_weights(
             target = A[:, j].toarray().ravel()
             saved = A.data[start:end].copy()
             A.data[start:end] = 0.0
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                model.fit(A, target)
+            model.fit(A, target)
             A.data[start:end] = saved
             found = np.flatnonzero(model.coef_ > 0)
             rows.append(found)
@@ -67,7 +65,10 @@ def slim_weights(
         empty = np.zeros(0, dtype=np.int64)
         return (np.concatenate(rows or [empty]), np.concatenate(cols or [empty]), np.concatenate(vals or [empty]))
 
-    with ThreadPoolExecutor(threads) as pool:
+    # The sweeps are capped on purpose: silence their warning once, here, since the filters are the process's
+    # own and `catch_warnings` entered in several threads at once restores them in the wrong order.
+    with warnings.catch_warnings(), ThreadPoolExecutor(threads) as pool:
+        warnings.simplefilter("ignore", ConvergenceWarning)
         parts = list(pool.map(lambda b: block(*b), zip(bounds[:-1], bounds[1:], strict=True)))
     rows, cols, vals = (np.concatenate(p) for p in zip(*parts, strict=True))
     return sp.csr_matrix((vals.astype(np.float32), (items[rows], items[cols])), shape=(n_items, n_items))
