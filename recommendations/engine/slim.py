@@ -33,12 +33,12 @@ TOL = 1e-4
 def slim_weights(
     X: sp.csr_matrix, items: np.ndarray, *, l1: float, l2: float, threads: int | None = None
 ) -> sp.csr_matrix:
-    """(n_items, n_items) CSR float32 W over the positive part of X, nonzero only among `items`."""
+    """(n_items, n_items) CSR float32 W over the positive part of X, nonzero only among `items`; l2 > 0."""
     n_users, n_items = X.shape
     P = sp.csc_matrix(positive_part(X)[:, items], dtype=np.float64)
     m = len(items)
     # scikit-learn's objective divides the squared error by the number of samples.
-    alpha, ratio = (l1 + l2) / max(n_users, 1), l1 / (l1 + l2) if l1 + l2 > 0 else 0.0
+    alpha, ratio = (l1 + l2) / max(n_users, 1), l1 / (l1 + l2)
     threads = max(1, min(threads or engine_threads(), m))
     bounds = np.linspace(0, m, threads + 1).astype(int)
 
@@ -80,6 +80,8 @@ class SLIM(Recommender):
     name = "slim"
 
     def __init__(self, l1: float = 5.0, l2: float = 250.0, max_items: int = 3_000):
+        if not (l2 > 0 and l1 >= 0):  # with no ridge term the regressions have no unique answer
+            raise ValueError(f"SLIM needs l2 > 0 and l1 >= 0, got l2={l2} and l1={l1}")
         super().__init__(l1=float(l1), l2=float(l2), max_items=int(max_items))
         self.W = sp.csr_matrix((0, 0), dtype=np.float32)
 

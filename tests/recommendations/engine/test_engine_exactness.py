@@ -432,6 +432,12 @@ def test_slim_solves_each_items_non_negative_elastic_net_and_scores_by_the_produ
     np.testing.assert_allclose(model.scores(H), H.toarray() @ model.W.toarray(), rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("params", [{"l2": 0.0}, {"l2": -1.0}, {"l1": -0.5}, {"l2": float("nan")}])
+def test_slim_refuses_a_penalty_without_a_unique_answer(params):
+    with pytest.raises(ValueError, match="l2 > 0 and l1 >= 0"):
+        build_model("slim", **params)
+
+
 def test_slim_weighs_only_the_most_active_items_and_threads_change_nothing():
     from recommendations.engine.ease import active_items
     from recommendations.engine.slim import slim_weights
