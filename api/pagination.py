@@ -1,5 +1,7 @@
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
+
+from catalog.params import whole_number
 
 MAX_PAGE_SIZE = 500
 
@@ -13,13 +15,20 @@ class ApiPagination(PageNumberPagination):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None:
             return self.page_size
-        try:
-            size = int(raw)
-        except ValueError:
-            size = 0
-        if not 1 <= size <= self.max_page_size:
+        size = whole_number(raw)
+        if size is None or not 1 <= size <= self.max_page_size:
             raise ValidationError({"page_size": [f"An integer from 1 to {self.max_page_size}."]})
         return size
+
+    def get_page_number(self, request, paginator):
+        # Django's paginator reads the page with int(), which takes " 2" or "+2" for 2.
+        raw = request.query_params.get(self.page_query_param)
+        if raw is None or raw in self.last_page_strings:
+            return super().get_page_number(request, paginator)
+        number = whole_number(raw)
+        if number is None:
+            raise NotFound(self.invalid_page_message)
+        return number
 
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)

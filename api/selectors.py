@@ -5,6 +5,7 @@ from rest_framework.exceptions import NotFound
 
 from api.models import ApiClient, ClientUser
 from catalog.models import Item
+from catalog.params import whole_number
 from core.workspaces import default_workspace_id
 
 MAX_PK = 2**63 - 1  # bigint: larger ids cannot exist and would overflow the database driver
@@ -42,11 +43,8 @@ def client_user_get(*, client: ApiClient, external_id: str):
 
 
 def parse_pk(value) -> int | None:
-    try:
-        pk = int(value)
-    except (TypeError, ValueError):
-        return None
-    return pk if 0 < pk <= MAX_PK else None
+    pk = whole_number(value)
+    return pk if pk is not None and 0 < pk <= MAX_PK else None
 
 
 def text_problem(value: str) -> str | None:

@@ -38,6 +38,15 @@ class StrictIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
+class QueryIntegerField(serializers.IntegerField):
+    """A query parameter's integer: plain digits only (see catalog.params.whole_number)."""
+
+    def to_internal_value(self, data):
+        if params.whole_number(data) is None:
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class StrictFloatField(serializers.FloatField):
     def to_internal_value(self, data):
         if isinstance(data, bool) or not isinstance(data, (int, float)):
@@ -212,7 +221,7 @@ def diversity_field() -> serializers.FloatField:
 
 
 class RecommendationQuerySerializer(QuerySerializer):
-    limit = serializers.IntegerField(**params.LIMIT, default=20)
+    limit = QueryIntegerField(**params.LIMIT, default=20)
     placement = placement_field(f"{Rule.Placement.API_RECOMMENDATIONS} ({Rule.Placement.ME_FEED} for /me/feed/)")
     diversity = diversity_field()
     kind = serializers.ChoiceField(**params.KIND, required=False)
@@ -230,13 +239,13 @@ class RecommendationQuerySerializer(QuerySerializer):
 
 
 class SimilarQuerySerializer(QuerySerializer):
-    limit = serializers.IntegerField(**params.LIMIT, default=12)
+    limit = QueryIntegerField(**params.LIMIT, default=12)
     placement = placement_field(Rule.Placement.API_SIMILAR)
     diversity = diversity_field()
 
 
 class TrendingQuerySerializer(QuerySerializer):
-    limit = serializers.IntegerField(**params.LIMIT, default=20)
+    limit = QueryIntegerField(**params.LIMIT, default=20)
     kind = serializers.ChoiceField(**params.KIND, required=False)
     placement = placement_field(Rule.Placement.API_TRENDING)
     diversity = diversity_field()

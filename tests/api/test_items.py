@@ -1,3 +1,5 @@
+from urllib.parse import quote
+
 import pytest
 
 from catalog.models import Genre, Item
@@ -45,6 +47,20 @@ def test_bad_filters_are_400_with_the_field_named(partner, params):
     response = partner.get(URL, params)
     assert response.status_code == 400
     assert set(response.json()["error"]["details"]) == set(params)
+
+
+@pytest.mark.parametrize("written", ["\x0c2", " 2", "2 ", "+2", "2_0", "٢", "2.0"])
+def test_numbers_are_plain_digits_in_every_query_parameter_and_item_id(partner, written):
+    item = own_item(partner, "e-1", year=2002)
+    for name, plain in (("page_size", "2"), ("year_min", "2002"), ("limit", "2")):
+        path = "/api/v1/trending/" if name == "limit" else URL
+        assert partner.get(path, {name: plain}).status_code == 200
+        response = partner.get(path, {name: written.replace("2", plain)})
+        assert response.status_code == 400 and set(response.json()["error"]["details"]) == {name}
+    assert partner.get(URL, {"page": written.replace("2", "1")}).status_code == 404
+    assert partner.get(URL, {"page": "1"}).status_code == 200
+    pk = written.replace("2", str(item.pk))
+    assert partner.get(f"{URL}{quote(pk)}/").status_code == 404
 
 
 def test_it_shows_one_item_and_404s_hidden_or_unknown_ones(partner):
