@@ -39,10 +39,19 @@ class StrictIntegerField(serializers.IntegerField):
 
 
 class QueryIntegerField(serializers.IntegerField):
-    """A query parameter's integer: plain digits only (see catalog.params.whole_number)."""
+    """A query parameter's integer, written as in JSON (see catalog.params.whole_number)."""
 
     def to_internal_value(self, data):
         if params.whole_number(data) is None:
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class QueryFloatField(serializers.FloatField):
+    """A query parameter's number, written as in JSON (see catalog.params.written_number)."""
+
+    def to_internal_value(self, data):
+        if params.written_number(data) is None:
             self.fail("invalid")
         return super().to_internal_value(data)
 
@@ -212,7 +221,7 @@ def placement_field(default: str) -> serializers.ChoiceField:
 
 
 def diversity_field() -> serializers.FloatField:
-    return serializers.FloatField(
+    return QueryFloatField(
         min_value=0.0, max_value=1.0, required=False,
         help_text="0 keeps the ranking; towards 1 the list spreads over more genres, tags and creators. "
         "Default: the placement's diversity setting (see /diversity/); its caps per genre and creator hold "

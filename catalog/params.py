@@ -20,14 +20,25 @@ LIMIT = {"min_value": 1, "max_value": 100}  # items in one list
 EXCLUDE_MAX = 500  # item ids a client may leave out of one list
 
 
-def whole_number(value) -> int | None:
-    """The integer `value` is or writes in plain ASCII digits (a minus sign first allowed), else None.
+# A query parameter's number is written as in JSON, which is what the API's schema means by one: int()
+# and float() (so Django's and DRF's fields) also take "1999.0" for an integer, and " 7", "+7", "7_0",
+# "\x0c7", "007" and "٧" for numbers.
+INTEGER = r"-?(?:0|[1-9][0-9]*)"
+NUMBER = INTEGER + r"(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?"
 
-    int() and Django's and DRF's integer fields also take "1999.0", " 7", "+7", "7_0", "\x0c7" and "٧",
-    none of which the API's schema calls an integer."""
+
+def whole_number(value) -> int | None:
+    """The integer `value` is, or writes as JSON does, else None."""
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    return int(value) if isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value) else None
+    return int(value) if isinstance(value, str) and re.fullmatch(INTEGER, value) else None
+
+
+def written_number(value) -> float | None:
+    """The number `value` is, or writes as JSON does, else None."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return float(value) if isinstance(value, str) and re.fullmatch(NUMBER, value) else None
 
 
 class WholeNumberField(forms.IntegerField):

@@ -355,6 +355,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 1}},  # api.urls.IdConverter
     "ENUM_NAME_OVERRIDES": {
         "ItemKindEnum": "catalog.models.Item.Kind",
         "EventKindEnum": "api.serializers.EVENT_KINDS",

@@ -49,11 +49,11 @@ def test_bad_filters_are_400_with_the_field_named(partner, params):
     assert set(response.json()["error"]["details"]) == set(params)
 
 
-@pytest.mark.parametrize("written", ["\x0c2", " 2", "2 ", "+2", "2_0", "٢", "2.0"])
-def test_numbers_are_plain_digits_in_every_query_parameter_and_item_id(partner, written):
+@pytest.mark.parametrize("written", ["\x0c2", " 2", "2 ", "+2", "2_0", "٢", "02"])
+def test_numbers_are_written_as_in_json_in_every_query_parameter_and_item_id(partner, written):
     item = own_item(partner, "e-1", year=2002)
-    for name, plain in (("page_size", "2"), ("year_min", "2002"), ("limit", "2")):
-        path = "/api/v1/trending/" if name == "limit" else URL
+    for name, plain in (("page_size", "2"), ("year_min", "2002"), ("limit", "2"), ("diversity", "0.2")):
+        path = "/api/v1/trending/" if name in ("limit", "diversity") else URL
         assert partner.get(path, {name: plain}).status_code == 200
         response = partner.get(path, {name: written.replace("2", plain)})
         assert response.status_code == 400 and set(response.json()["error"]["details"]) == {name}
@@ -61,6 +61,13 @@ def test_numbers_are_plain_digits_in_every_query_parameter_and_item_id(partner, 
     assert partner.get(URL, {"page": "1"}).status_code == 200
     pk = written.replace("2", str(item.pk))
     assert partner.get(f"{URL}{quote(pk)}/").status_code == 404
+
+
+def test_an_integer_parameter_refuses_a_fraction_and_a_number_parameter_takes_json_numbers(partner):
+    assert partner.get(URL, {"page_size": "2.0"}).status_code == 400
+    assert partner.get("/api/v1/trending/", {"limit": "2.0"}).status_code == 400
+    for number in ("0", "1", "0.25", "2.5e-1", "25E-2"):
+        assert partner.get("/api/v1/trending/", {"diversity": number}).status_code == 200, number
 
 
 def test_it_shows_one_item_and_404s_hidden_or_unknown_ones(partner):
