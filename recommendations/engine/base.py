@@ -268,6 +268,32 @@ class Recommender:
         return self
 
 
+class SparseItemModel(Recommender):
+    """A model whose fit is one sparse item x item matrix W: score(h, j) = sum over history items i of
+    h_i * W[i, j], so negative history entries push their destinations down and a score splits
+    exactly by history item. Subclasses compute W in `_fit` and hand it to `_set_state({"W": W})`."""
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self.W = sp.csr_matrix((0, 0), dtype=np.float32)
+
+    def _scores(self, H: sp.csr_matrix) -> np.ndarray:
+        return (H @ self.W).toarray().astype(np.float32, copy=False)
+
+    def _item_weights(self, hist: np.ndarray, items: np.ndarray) -> np.ndarray:
+        return self.W[hist][:, items].toarray().astype(np.float64)
+
+    def _similar_row(self, item: int) -> np.ndarray:
+        return self.W[item].toarray()[0]
+
+    def _state(self) -> dict:
+        return {"W": self.W}
+
+    def _set_state(self, state: dict) -> None:
+        self.W = sp.csr_matrix(state["W"], dtype=np.float32)
+        self.W.sort_indices()
+
+
 def arrays_nbytes(obj, seen: set[int] | None = None) -> int:
     """Bytes of the numpy arrays and scipy sparse matrices reachable from `obj` (a model's attributes,
     dicts, lists, tuples), each buffer counted once: a view and the array it looks into share theirs."""

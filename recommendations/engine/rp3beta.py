@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import scipy.sparse as sp
 
-from recommendations.engine.base import Recommender
+from recommendations.engine.base import SparseItemModel
 from recommendations.engine.knn import BLOCK_CELLS, cooccurrence_input, engine_threads, keep_top_k
 
 
@@ -82,14 +82,13 @@ def walk_weights(
     return out
 
 
-class RP3beta(Recommender):
+class RP3beta(SparseItemModel):
     """score(h, j) = sum over history items i of h_i * W[i, j], W the discounted top-k walk."""
 
     name = "rp3beta"
 
     def __init__(self, alpha: float = 1.0, beta: float = 0.5, k: int = 100):
         super().__init__(alpha=float(alpha), beta=float(beta), k=int(k))
-        self.W = sp.csr_matrix((0, 0), dtype=np.float32)
 
     @classmethod
     def from_weights(cls, W, X, **params) -> RP3beta:
@@ -105,19 +104,3 @@ class RP3beta(Recommender):
         if walk.shape != (self.n_items, self.n_items):
             raise ValueError(f"walk weights must be {self.n_items} x {self.n_items}, got {walk.shape}")
         self._set_state({"W": walk})
-
-    def _scores(self, H: sp.csr_matrix) -> np.ndarray:
-        return (H @ self.W).toarray().astype(np.float32, copy=False)
-
-    def _item_weights(self, hist: np.ndarray, items: np.ndarray) -> np.ndarray:
-        return self.W[hist][:, items].toarray().astype(np.float64)
-
-    def _similar_row(self, item: int) -> np.ndarray:
-        return self.W[item].toarray()[0]
-
-    def _state(self) -> dict:
-        return {"W": self.W}
-
-    def _set_state(self, state: dict) -> None:
-        self.W = sp.csr_matrix(state["W"], dtype=np.float32)
-        self.W.sort_indices()

@@ -22,7 +22,7 @@ import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import ElasticNet
 
-from recommendations.engine.base import Recommender, positive_part
+from recommendations.engine.base import SparseItemModel, positive_part
 from recommendations.engine.ease import active_items
 from recommendations.engine.knn import engine_threads
 
@@ -74,7 +74,7 @@ def slim_weights(
     return sp.csr_matrix((vals.astype(np.float32), (items[rows], items[cols])), shape=(n_items, n_items))
 
 
-class SLIM(Recommender):
+class SLIM(SparseItemModel):
     """score(h, j) = sum over history items i of h_i * W[i, j], W from `slim_weights`."""
 
     name = "slim"
@@ -83,24 +83,7 @@ class SLIM(Recommender):
         if not (l2 > 0 and l1 >= 0):  # with no ridge term the regressions have no unique answer
             raise ValueError(f"SLIM needs l2 > 0 and l1 >= 0, got l2={l2} and l1={l1}")
         super().__init__(l1=float(l1), l2=float(l2), max_items=int(max_items))
-        self.W = sp.csr_matrix((0, 0), dtype=np.float32)
 
     def _fit(self, X: sp.csr_matrix, *, item_texts, timestamps) -> None:
         items = active_items(X, self.params["max_items"], 2)
         self._set_state({"W": slim_weights(X, items, l1=self.params["l1"], l2=self.params["l2"])})
-
-    def _scores(self, H: sp.csr_matrix) -> np.ndarray:
-        return (H @ self.W).toarray().astype(np.float32, copy=False)
-
-    def _item_weights(self, hist: np.ndarray, items: np.ndarray) -> np.ndarray:
-        return self.W[hist][:, items].toarray().astype(np.float64)
-
-    def _similar_row(self, item: int) -> np.ndarray:
-        return self.W[item].toarray()[0]
-
-    def _state(self) -> dict:
-        return {"W": self.W}
-
-    def _set_state(self, state: dict) -> None:
-        self.W = sp.csr_matrix(state["W"], dtype=np.float32)
-        self.W.sort_indices()

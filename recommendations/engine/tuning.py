@@ -286,6 +286,12 @@ def search_exposure(val: Validation, params: dict) -> tuple[dict, np.ndarray | N
     return {"exposure_l2": found.l2, "exposure_dropout": found.dropout}, found.scores, found.quality
 
 
+def mean_squared_positive(X: sp.csr_matrix) -> float:
+    """The unit of the linear models' l2 grids: the mean squared positive confidence of X (1 with none)."""
+    positive = X.data[X.data > 0]
+    return float(np.mean(positive.astype(np.float64) ** 2)) if len(positive) else 1.0
+
+
 def _search_l2(
     val: Validation,
     train: sp.csr_matrix,
@@ -303,8 +309,7 @@ def _search_l2(
     if len(items) < 2:
         return None
     G = gram(train, items)
-    positive = train.data[train.data > 0]
-    unit = float(np.mean(positive.astype(np.float64) ** 2)) if len(positive) else 1.0
+    unit = mean_squared_positive(train)
     model.n_items, model.items, model.prior = train.shape[1], items, val.prior
     if not np.any(val.history.data < 0):
         negative_scales = (1.0,)
@@ -394,8 +399,7 @@ def search_ials(val: Validation, params: dict) -> tuple[dict, np.ndarray, float]
 def search_slim(val: Validation, params: dict) -> tuple[dict, np.ndarray, float]:
     """SLIM's l2 (l1 at SLIM_L1_SHARE of it) by hill-climbing on L2_FACTORS times the mean squared
     positive confidence: (params, prepared scores, nDCG)."""
-    positive = val.train.data[val.train.data > 0]
-    unit = float(np.mean(positive.astype(np.float64) ** 2)) if len(positive) else 1.0
+    unit = mean_squared_positive(val.train)
     max_items = min(params["slim_max_items"], params["tuning_max_items"])
 
     def evaluate_with(factor: float):
