@@ -21,11 +21,11 @@ import sys
 
 import numpy as np
 
-from benchmarks.engine_splits import emit
+from benchmarks.engine_splits import appending, emit, split_arguments, splits
 from recommendations.engine import build_model
 from recommendations.engine.base import mask_seen, top_k
 from recommendations.engine.datasets import load_evaluation_ratings
-from recommendations.engine.evaluation import QUESTIONS, question_split, ranking_metrics
+from recommendations.engine.evaluation import question_split, ranking_metrics
 from recommendations.engine.hybrid import COMPONENTS
 
 STEPS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0)
@@ -67,45 +67,35 @@ def ceiling(default, train, test, users, item_texts, components: list[str], roun
 
 def run(args) -> list[dict]:
     data = load_evaluation_ratings(args.data, args.format)
-    questions = [q for q in QUESTIONS if q[0] in args.questions.split(",")]
     components = args.components.split(",")
     unknown = set(components) - set(COMPONENTS)
     if unknown:
         raise SystemExit(f"unknown component(s): {', '.join(sorted(unknown))}; choose from {', '.join(COMPONENTS)}")
-    out = open(args.out, "a", encoding="utf-8") if args.out else None  # noqa: SIM115 - closed below
     lines = []
-    try:
-        for question, relevance, binary in questions:
-            for seed in (int(s) for s in args.seeds.split(",")):
-                train, test, _ = question_split(data.matrix, relevance, binary, seed=seed)
-                users = np.flatnonzero(np.diff(test.indptr) > 0)
-                default = build_model("hybrid").fit(train, item_texts=data.item_texts)
-                recs, _ = default.recommend(train[users], 10)
-                line = {"question": question, "seed": seed,
-                        "default": round(ranking_metrics(recs, test[users], 10)["ndcg@10"], 4),
-                        "default_weights": {k: round(v, 4) for k, v in default.weights.items()}}  # fmt: skip
-                found = ceiling(default, train, test, users, data.item_texts, components)
-                line.update({k: round(v, 4) if isinstance(v, float) else v for k, v in found.items()})
-                lines.append(line)
-                emit(line, out)
-    finally:
-        if out:
-            out.close()
+    with appending(args.out) as out:
+        for question, relevance, binary, seed in splits(args):
+            train, test, _ = question_split(data.matrix, relevance, binary, seed=seed)
+            users = np.flatnonzero(np.diff(test.indptr) > 0)
+            default = build_model("hybrid").fit(train, item_texts=data.item_texts)
+            recs, _ = default.recommend(train[users], 10)
+            line = {"question": question, "seed": seed,
+                    "default": round(ranking_metrics(recs, test[users], 10)["ndcg@10"], 4),
+                    "default_weights": {k: round(v, 4) for k, v in default.weights.items()}}  # fmt: skip
+            found = ceiling(default, train, test, users, data.item_texts, components)
+            line.update({k: round(v, 4) if isinstance(v, float) else v for k, v in found.items()})
+            lines.append(line)
+            emit(line, out)
     return lines
 
 
 def main(argv: list[str] | None = None) -> int:
     cli = argparse.ArgumentParser(prog="python -m benchmarks.engine_ceiling", description=__doc__.splitlines()[0])
-    cli.add_argument("--data", required=True, help="dataset directory")
-    cli.add_argument("--format", default="mlcsv", choices=("mlcsv", "ml100k"))
-    cli.add_argument("--questions", default="loved,watched")
-    cli.add_argument("--seeds", default="1,2,3,4,5")
+    split_arguments(cli)
     cli.add_argument(
         "--components",
         default="ease,itemknn,userknn,infae,popularity,content",
         help="components fitted beside the default's own (the default's are always there)",
     )
-    cli.add_argument("--out", help="JSONL file the lines are appended to")
     run(cli.parse_args(argv))
     return 0
 

@@ -29,12 +29,12 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
-from benchmarks.engine_splits import emit
+from benchmarks.engine_splits import appending, emit, split_arguments, splits
 from recommendations.engine import build_model
 from recommendations.engine.base import popularity_prior, positive_part, top_k
 from recommendations.engine.datasets import load_evaluation_ratings
 from recommendations.engine.ease import seen
-from recommendations.engine.evaluation import QUESTIONS, question_split, ranking_metrics
+from recommendations.engine.evaluation import question_split, ranking_metrics
 
 GRIDS = {
     "ease": {"l2": (10, 25, 50, 100, 200, 400, 800, 1600, 3200, 6400)},
@@ -96,44 +96,34 @@ def score_point(peer: str, point: dict, fit_on: sp.csr_matrix, seen: sp.csr_matr
 
 def run(args) -> list[dict]:
     data = load_evaluation_ratings(args.data, args.format)
-    questions = [q for q in QUESTIONS if q[0] in args.questions.split(",")]
-    out = open(args.out, "a", encoding="utf-8") if args.out else None  # noqa: SIM115 - closed below
     lines = []
-    try:
-        for question, relevance, binary in questions:
-            for seed in (int(s) for s in args.seeds.split(",")):
-                train, test, _ = question_split(data.matrix, relevance, binary, seed=seed)
-                users = np.flatnonzero(np.diff(test.indptr) > 0)
-                inputs = inputs_for(train, binary)
-                for peer in args.peers.split(","):
-                    grid = {**GRIDS[peer], **json.loads(args.grid or "{}").get(peer, {})}
-                    trials = []
-                    started = time.perf_counter()
-                    for name, fit_on in inputs.items():
-                        for values in itertools.product(*grid.values()):
-                            point = dict(zip(grid, values, strict=True))
-                            metrics = score_point(peer, point, fit_on, train, test, users)
-                            trials.append({"input": name, **point, "ndcg@10": round(metrics["ndcg@10"], 4)})
-                    best = max(trials, key=lambda t: t["ndcg@10"])
-                    line = {"peer": peer, "question": question, "seed": seed, "best": best,
-                            "seconds": round(time.perf_counter() - started, 1), "trials": trials}  # fmt: skip
-                    lines.append(line)
-                    emit(line, out, {k: v for k, v in line.items() if k != "trials"})
-    finally:
-        if out:
-            out.close()
+    with appending(args.out) as out:
+        for question, relevance, binary, seed in splits(args):
+            train, test, _ = question_split(data.matrix, relevance, binary, seed=seed)
+            users = np.flatnonzero(np.diff(test.indptr) > 0)
+            inputs = inputs_for(train, binary)
+            for peer in args.peers.split(","):
+                grid = {**GRIDS[peer], **json.loads(args.grid or "{}").get(peer, {})}
+                trials = []
+                started = time.perf_counter()
+                for name, fit_on in inputs.items():
+                    for values in itertools.product(*grid.values()):
+                        point = dict(zip(grid, values, strict=True))
+                        metrics = score_point(peer, point, fit_on, train, test, users)
+                        trials.append({"input": name, **point, "ndcg@10": round(metrics["ndcg@10"], 4)})
+                best = max(trials, key=lambda t: t["ndcg@10"])
+                line = {"peer": peer, "question": question, "seed": seed, "best": best,
+                        "seconds": round(time.perf_counter() - started, 1), "trials": trials}  # fmt: skip
+                lines.append(line)
+                emit(line, out, {k: v for k, v in line.items() if k != "trials"})
     return lines
 
 
 def main(argv: list[str] | None = None) -> int:
     cli = argparse.ArgumentParser(prog="python -m benchmarks.engine_peers", description=__doc__.splitlines()[0])
-    cli.add_argument("--data", required=True, help="dataset directory")
-    cli.add_argument("--format", default="mlcsv", choices=("mlcsv", "ml100k"))
+    split_arguments(cli)
     cli.add_argument("--peers", default="ease,itemknn,userknn,rp3beta,infae,lowpass,implicit_als")
-    cli.add_argument("--questions", default="loved,watched")
-    cli.add_argument("--seeds", default="1,2,3,4,5")
     cli.add_argument("--grid", help='JSON replacing grid values, e.g. \'{"ease": {"l2": [200, 400]}}\'')
-    cli.add_argument("--out", help="JSONL file the lines are appended to")
     run(cli.parse_args(argv))
     return 0
 

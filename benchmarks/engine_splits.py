@@ -15,6 +15,7 @@ import argparse
 import json
 import sys
 from collections import defaultdict
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -27,31 +28,50 @@ METRICS = ("ndcg@10", "precision@10", "recall@10", "map@10", "coverage", "fit_s"
 
 def run(args) -> list[dict]:
     data = load_evaluation_ratings(args.data, args.format)
-    questions = [q for q in QUESTIONS if q[0] in args.questions.split(",")]
     lines = []
-    out = open(args.out, "a", encoding="utf-8") if args.out else None  # noqa: SIM115 - closed below
-    try:
-        params = json.loads(args.params) if args.params else {}
+    params = json.loads(args.params) if args.params else {}
+    with appending(args.out) as out:
         for name in args.algorithms.split(","):
-            for question, relevance, binary in questions:
-                for seed in (int(s) for s in args.seeds.split(",")):
-                    [metrics] = evaluate_question(
-                        lambda name=name: build_model(name, **params),  # noqa: B023 - called at once
-                        data.matrix,
-                        relevance=relevance,
-                        binary=binary,
-                        item_texts=data.item_texts,
-                        timestamps=data.timestamps,
-                        seed=seed,
-                    )
-                    line = {"algorithm": args.label or name, "question": question, "seed": seed}
-                    line.update({k: round(v, 4) for k, v in metrics.items()})
-                    lines.append(line)
-                    emit(line, out)
-    finally:
-        if out:
-            out.close()
+            for question, relevance, binary, seed in splits(args):
+                [metrics] = evaluate_question(
+                    lambda name=name: build_model(name, **params),  # noqa: B023 - called at once
+                    data.matrix,
+                    relevance=relevance,
+                    binary=binary,
+                    item_texts=data.item_texts,
+                    timestamps=data.timestamps,
+                    seed=seed,
+                )
+                line = {"algorithm": args.label or name, "question": question, "seed": seed}
+                line.update({k: round(v, 4) for k, v in metrics.items()})
+                lines.append(line)
+                emit(line, out)
     return lines
+
+
+def split_arguments(cli: argparse.ArgumentParser, *, data_required: bool = True) -> None:
+    """--data, --format, --questions, --seeds and --out, as every benchmark over `evaluate`'s splits reads them."""
+    cli.add_argument("--data", required=data_required, help="dataset directory")
+    cli.add_argument("--format", default="mlcsv", choices=("mlcsv", "ml100k"))
+    cli.add_argument("--questions", default="loved,watched")
+    cli.add_argument("--seeds", default="1,2,3,4,5")
+    cli.add_argument("--out", help="JSONL file the lines are appended to")
+
+
+def splits(args) -> list[tuple[str, str, bool, int]]:
+    """(question, relevance, binary, seed) for every question and seed asked, in that order."""
+    questions = [q for q in QUESTIONS if q[0] in args.questions.split(",")]
+    return [(*question, int(seed)) for question in questions for seed in args.seeds.split(",")]
+
+
+@contextmanager
+def appending(path: str | None):
+    """The JSONL file at `path` open for appending, or None without a path."""
+    if not path:
+        yield None
+        return
+    with open(path, "a", encoding="utf-8") as out:
+        yield out
 
 
 def emit(line: dict, out, shown: dict | None = None) -> None:
@@ -86,14 +106,10 @@ def mean(runs: list[dict], metric: str) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     cli = argparse.ArgumentParser(prog="python -m benchmarks.engine_splits", description=__doc__.splitlines()[0])
-    cli.add_argument("--data", help="dataset directory")
-    cli.add_argument("--format", default="mlcsv", choices=("mlcsv", "ml100k"))
+    split_arguments(cli, data_required=False)
     cli.add_argument("--algorithms", default="hybrid,ease,itemknn,userknn,popularity")
     cli.add_argument("--params", help="JSON parameters given to every algorithm, e.g. '{\"l2\": 500}'")
     cli.add_argument("--label", help="name the lines carry instead of the algorithm's")
-    cli.add_argument("--questions", default="loved,watched")
-    cli.add_argument("--seeds", default="1,2,3,4,5")
-    cli.add_argument("--out", help="JSONL file the lines are appended to")
     cli.add_argument("--table", nargs="+", help="only print the table of these JSONL files")
     args = cli.parse_args(argv)
     if args.table:
